@@ -1,0 +1,3 @@
+-- Note and total rows found under the data (kept for the load report, never analysed).
+select delivery_id, sheet_name, source_row, text
+from {{ source('landing', 'note_rows') }}

@@ -1,0 +1,1 @@
+"""Dagster code location of the registry warehouse (see ``definitions.py``)."""

@@ -1,0 +1,1 @@
+"""Dagster definitions, one folder per step of the data's path."""

@@ -1,0 +1,1 @@
+"""Inbox -> landing zone: site master, delivery tracking, per-site loads."""

@@ -1,0 +1,41 @@
+"""A run failure leaves a clear summary in the run log and in the publish folder."""
+
+import datetime as dt
+
+import dagster as dg
+
+from orchestration.resources import RegistrySettings
+
+FAILURES_FILE = "failures.log"
+
+
+def failure_summary(context: dg.RunFailureSensorContext) -> str:
+    run = context.dagster_run
+    steps = [
+        f"  - step {event.step_key}: {event.event_specific_data.error.message.strip().splitlines()[0]}"
+        for event in context.get_step_failure_events()
+        if event.event_specific_data and event.event_specific_data.error
+    ]
+    lines = [
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ} run {run.run_id} of job {run.job_name} failed"
+        + (f" (partition {run.tags['dagster/partition']})" if "dagster/partition" in run.tags else ""),
+        f"  reason: {context.failure_event.message}",
+        *steps,
+        "  the previous publish stays in place.",
+    ]
+    return "\n".join(lines)
+
+
+@dg.run_failure_sensor(
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    monitor_all_code_locations=False,
+    description="Writes a summary of each failed run to the sensor log and to "
+    f"`{FAILURES_FILE}` in REGISTRY_PUBLISH_DIR.",
+)
+def run_failure_summary(context: dg.RunFailureSensorContext, settings: RegistrySettings) -> None:
+    summary = failure_summary(context)
+    context.log.error(summary)
+    publish_dir = settings.to_settings().publish_dir
+    publish_dir.mkdir(parents=True, exist_ok=True)
+    with open(publish_dir / FAILURES_FILE, "a", encoding="utf-8") as out:
+        out.write(summary + "\n")

@@ -1,0 +1,1 @@
+"""dbt: landing -> staging -> intermediate -> star schema and data-quality models."""

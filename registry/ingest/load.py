@@ -1,0 +1,276 @@
+"""Loading a site's pending deliveries into the landing tables.
+
+Each delivery is read completely before anything is written, then written in
+one transaction (Arrow scans, no row loops), so a file-level fault rejects the
+file without leaving rows behind. The site's current delivery is then the
+newest accepted one by data cut, then arrival.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from registry.config import Settings
+from registry.ingest.deliveries import sheets_json
+from registry.ingest.pseudonym import patient_key_params, patient_key_sql
+from registry.ingest.schema import SHEET_FIELDS, ensure_landing_schema
+from registry.ingest.workbook import FileRejected, SheetRead, WorkbookRead, read_workbook
+
+log = logging.getLogger("registry.ingest")
+
+
+@dataclass
+class SheetCounts:
+    rows_read: int = 0  # rows below the header
+    data_rows: int = 0  # stored in landing.<kind>
+    note_rows: int = 0  # stored in landing.note_rows
+    blank_rows: int = 0  # counted only
+
+    def add(self, other: "SheetCounts") -> None:
+        self.rows_read += other.rows_read
+        self.data_rows += other.data_rows
+        self.note_rows += other.note_rows
+        self.blank_rows += other.blank_rows
+
+
+@dataclass
+class SiteLoadReport:
+    """Counts and header names of one load of one or more sites; never patient data.
+
+    Files are named by their inbox-relative path (``SITE/name.xlsx``).
+    """
+
+    site_id: str
+    load_id: str
+    files_loaded: list[str] = field(default_factory=list)
+    files_rejected: dict[str, str] = field(default_factory=dict)  # file path -> `code: message`
+    files_skipped: int = 0  # the site's deliveries already loaded, duplicates or ignored
+    current_file: str | None = None
+    sheets: dict[str, SheetCounts] = field(default_factory=dict)  # sheet kind -> counts
+    unknown_columns: dict[str, list[str]] = field(default_factory=dict)  # sheet kind -> headers
+    identifier_columns_dropped: dict[str, list[str]] = field(default_factory=dict)
+    ignored_sheets: list[str] = field(default_factory=list)
+    uses_development_key: bool = False
+
+    @property
+    def problems(self) -> list[str]:
+        """Readable lines for the run log: rejected files, unknown columns, ignored sheets."""
+        lines = [f"{path}: rejected, {reason}" for path, reason in self.files_rejected.items()]
+        lines += [f"{self.site_id}: unknown {kind} columns kept in extra_columns: {', '.join(headers)}"
+                  for kind, headers in self.unknown_columns.items()]
+        if self.ignored_sheets:
+            lines.append(f"{self.site_id}: sheets ignored: {', '.join(self.ignored_sheets)}")
+        return lines
+
+    @classmethod
+    def combine(cls, reports: list["SiteLoadReport"]) -> "SiteLoadReport":
+        """One report over several sites' loads (a multi-partition run)."""
+        total = cls(", ".join(r.site_id for r in reports), ", ".join(sorted({r.load_id for r in reports})))
+        for report in reports:
+            total.files_loaded += report.files_loaded
+            total.files_rejected.update(report.files_rejected)
+            total.files_skipped += report.files_skipped
+            total.ignored_sheets += [s for s in report.ignored_sheets if s not in total.ignored_sheets]
+            total.uses_development_key |= report.uses_development_key
+            for kind, counts in report.sheets.items():
+                total.sheets.setdefault(kind, SheetCounts()).add(counts)
+            for target, source in ((total.unknown_columns, report.unknown_columns),
+                                   (total.identifier_columns_dropped, report.identifier_columns_dropped)):
+                for kind, headers in source.items():
+                    merged = target.setdefault(kind, [])
+                    merged.extend(h for h in headers if h not in merged)
+        if len(reports) == 1:
+            total.current_file = reports[0].current_file
+        return total
+
+    def as_metadata(self) -> dict[str, object]:
+        """Flat values for orchestrator metadata (ints, text, JSON-able lists and dicts)."""
+        meta: dict[str, object] = {
+            "sites": self.site_id,
+            "files_loaded": len(self.files_loaded),
+            "files_rejected": len(self.files_rejected),
+            "files_skipped": self.files_skipped,
+            "current_file": self.current_file or "",
+            "uses_development_key": self.uses_development_key,
+            "rejections": dict(self.files_rejected),
+            "unknown_columns": {k: list(v) for k, v in self.unknown_columns.items()},
+            "identifier_columns_dropped": {k: list(v) for k, v in self.identifier_columns_dropped.items()},
+            "ignored_sheets": list(self.ignored_sheets),
+        }
+        for kind, counts in self.sheets.items():
+            for name, value in vars(counts).items():
+                meta[f"{kind}_{name}"] = value
+        return meta
+
+    def metadata_for(self, table: str) -> dict[str, object]:
+        """Metadata of one landing table's asset: patients, visits, events, exits, sheet_loads, note_rows."""
+        files = {"sites": self.site_id, "files_loaded": len(self.files_loaded),
+                 "files_rejected": len(self.files_rejected)}
+        if table in SHEET_FIELDS:
+            counts = self.sheets.get(table, SheetCounts())
+            return {
+                **files,
+                "rows_read": counts.rows_read,
+                "rows_kept": counts.data_rows,
+                "blank_rows": counts.blank_rows,
+                "note_rows": counts.note_rows,
+                "unknown_columns": list(self.unknown_columns.get(table, [])),
+                "identifier_columns_dropped": list(self.identifier_columns_dropped.get(table, [])),
+            }
+        if table == "note_rows":
+            return {**files, **{f"{kind}_note_rows": c.note_rows for kind, c in self.sheets.items()}}
+        if table == "sheet_loads":
+            return {**files, "rejections": dict(self.files_rejected), "ignored_sheets": list(self.ignored_sheets),
+                    **{f"{kind}_rows_read": c.rows_read for kind, c in self.sheets.items()}}
+        raise ValueError(f"no landing table {table!r}")
+
+
+def _insert_sheet(con, sheet: SheetRead, lineage: dict[str, object], key_params: dict[str, bytes]) -> SheetCounts:
+    """Bulk-insert one sheet's data and note rows; returns its row counts."""
+    con.register("_ingest_rows", sheet.rows)
+    try:
+        present = set(sheet.rows.column_names)
+        fields = ", ".join(f'"{f}"' if f in present else "NULL" for f in SHEET_FIELDS[sheet.kind])
+        extra_params = {f"extra_key_{i}": key for i, key in enumerate(sheet.extra_keys)}
+        if sheet.extra_keys:
+            pairs = ", ".join(f"$extra_key_{i}, extra_{i}" for i in range(len(sheet.extra_keys)))
+            anything = " OR ".join(f"extra_{i} IS NOT NULL" for i in range(len(sheet.extra_keys)))
+            extra = f"CASE WHEN {anything} THEN json_object({pairs})::VARCHAR END"
+        else:
+            extra = "NULL"
+        key = patient_key_sql("$site_id", "patient_ref")
+        con.execute(
+            f"INSERT INTO landing.{sheet.kind} SELECT $load_id, $delivery_id, $site_id, $file_name, "
+            f"$sheet_name, source_row, $file_sha256, $data_cut::DATE, {key}, {fields}, {extra} "
+            "FROM _ingest_rows WHERE row_class = 'data' ORDER BY source_row",
+            {**lineage, "sheet_name": sheet.name, **key_params, **extra_params},
+        )
+        con.execute(
+            "INSERT INTO landing.note_rows SELECT $delivery_id, $sheet_name, source_row, note_text "
+            "FROM _ingest_rows WHERE row_class = 'note' ORDER BY source_row",
+            {"delivery_id": lineage["delivery_id"], "sheet_name": sheet.name},
+        )
+        read, data, note, blank = con.execute(
+            "SELECT count(*), count(*) FILTER (row_class = 'data'), count(*) FILTER (row_class = 'note'), "
+            "count(*) FILTER (row_class = 'blank') FROM _ingest_rows"
+        ).fetchall()[0]
+    finally:
+        con.unregister("_ingest_rows")
+    counts = SheetCounts(read, data, note, blank)
+    con.execute(
+        "INSERT INTO landing.sheet_loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [lineage["delivery_id"], sheet.kind, sheet.name, sheet.header_row, read, data, blank, note,
+         json.dumps(sheet.mapped_columns, ensure_ascii=False),
+         json.dumps(sheet.unknown_columns, ensure_ascii=False),
+         json.dumps(sheet.identifier_columns, ensure_ascii=False)],
+    )
+    return counts
+
+
+def _write_delivery(con, workbook: WorkbookRead, delivery: dict, load_id: str, key_params: dict) -> dict[str, SheetCounts]:
+    lineage = {
+        "load_id": load_id, "delivery_id": delivery["delivery_id"], "site_id": delivery["site_id"],
+        "file_name": delivery["file_name"], "file_sha256": delivery["file_sha256"],
+        "data_cut": delivery["data_cut"],
+    }
+    con.execute("BEGIN TRANSACTION")
+    try:
+        counts = {kind: _insert_sheet(con, sheet, lineage, key_params) for kind, sheet in workbook.sheets.items()}
+        # accepted: current or superseded is settled for the whole site afterwards
+        con.execute(
+            "UPDATE landing.deliveries SET status = 'superseded', reason = NULL, sheets = ?, ignored_sheets = ? "
+            "WHERE delivery_id = ?",
+            [sheets_json(workbook.sheet_names), json.dumps(workbook.ignored_sheets, ensure_ascii=False),
+             delivery["delivery_id"]],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return counts
+
+
+def _reject(con, delivery_id: str, exc: FileRejected) -> None:
+    con.execute(
+        "UPDATE landing.deliveries SET status = 'rejected', reason = ?, sheets = ? WHERE delivery_id = ?",
+        [exc.reason, sheets_json(exc.sheets) if exc.sheets else None, delivery_id],
+    )
+
+
+def settle_current(con, site_id: str) -> str | None:
+    """Mark the newest accepted delivery of the site current, the others superseded."""
+    con.execute(
+        "UPDATE landing.deliveries AS d SET status = CASE WHEN r.rank = 1 THEN 'current' ELSE 'superseded' END "
+        "FROM (SELECT delivery_id, row_number() OVER (ORDER BY data_cut DESC, arrived_at DESC, "
+        "modified_at DESC, file_path DESC) AS rank FROM landing.deliveries "
+        "WHERE site_id = ? AND status IN ('current', 'superseded')) AS r "
+        "WHERE d.delivery_id = r.delivery_id",
+        [site_id],
+    )
+    rows = con.execute(
+        "SELECT file_name FROM landing.deliveries WHERE site_id = ? AND status = 'current'", [site_id]
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _read_registered(inbox: Path, delivery: dict) -> WorkbookRead:
+    """Read the bytes once, check they are the registered ones, parse them."""
+    path = inbox / delivery["file_path"]
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise FileRejected("unreadable_workbook", f"cannot read the file: {type(exc).__name__}") from None
+    if hashlib.sha256(content).hexdigest() != delivery["file_sha256"]:
+        raise FileRejected(
+            "unreadable_workbook", "the file changed after it was registered; its new bytes are a new delivery"
+        )
+    return read_workbook(content)
+
+
+def load_site(con, settings: Settings, site_id: str, load_id: str) -> SiteLoadReport:
+    """Load every pending delivery of a known site; returns counts for the run's metadata."""
+    ensure_landing_schema(con)
+    if not con.execute("SELECT 1 FROM landing.site_master WHERE site_id = ?", [site_id]).fetchall():
+        raise ValueError(f"site {site_id!r} is not in the site master")
+    report = SiteLoadReport(site_id, load_id, uses_development_key=settings.uses_development_key)
+    if settings.uses_development_key:
+        log.warning(
+            "REGISTRY_PSEUDONYM_KEY is not set: patient keys of site %s use the development key, "
+            "which is not secret; set the variable for real data", site_id,
+        )
+    key_params = patient_key_params(settings.pseudonym_key)
+    cursor = con.execute(
+        "SELECT delivery_id, site_id, file_path, file_name, file_sha256, data_cut FROM landing.deliveries "
+        "WHERE site_id = ? AND status = 'pending' ORDER BY data_cut, arrived_at, file_path",
+        [site_id],
+    )
+    names = [d[0] for d in cursor.description]
+    pending = [dict(zip(names, row)) for row in cursor.fetchall()]
+    for delivery in pending:
+        try:
+            workbook = _read_registered(Path(settings.inbox), delivery)
+        except FileRejected as exc:
+            _reject(con, delivery["delivery_id"], exc)
+            report.files_rejected[delivery["file_path"]] = exc.reason
+            log.warning("site %s: file %s rejected: %s", site_id, delivery["file_path"], exc.reason)
+            continue
+        counts = _write_delivery(con, workbook, delivery, load_id, key_params)
+        report.files_loaded.append(delivery["file_path"])
+        report.ignored_sheets.extend(s for s in workbook.ignored_sheets if s not in report.ignored_sheets)
+        for kind, sheet in workbook.sheets.items():
+            report.sheets.setdefault(kind, SheetCounts()).add(counts[kind])
+            for target, headers in ((report.unknown_columns, sheet.unknown_columns),
+                                    (report.identifier_columns_dropped, sheet.identifier_columns)):
+                if headers:
+                    merged = target.setdefault(kind, [])
+                    merged.extend(h for h in headers if h not in merged)
+        log.info("site %s: loaded %s (%s)", site_id, delivery["file_path"],
+                 ", ".join(f"{k} {c.data_rows} rows" for k, c in counts.items()))
+    report.files_skipped = con.execute(
+        "SELECT count(*) FROM landing.deliveries WHERE site_id = ? AND status <> 'pending'", [site_id]
+    ).fetchall()[0][0] - len(report.files_loaded) - len(report.files_rejected)
+    report.current_file = settle_current(con, site_id)
+    return report

@@ -1,0 +1,73 @@
+"""DDL of the landing zone (docs/architecture.md, "Landing zone").
+
+Everything the sites wrote is stored as VARCHAR; only lineage is typed.
+"""
+from __future__ import annotations
+
+LINEAGE_COLUMNS = (
+    "load_id", "delivery_id", "site_id", "file_name", "sheet_name",
+    "source_row", "file_sha256", "data_cut", "patient_key",
+)
+
+# Canonical fields stored per sheet kind, in table order (patient_ref is never stored).
+SHEET_FIELDS: dict[str, tuple[str, ...]] = {
+    "patients": (
+        "sex", "birth_date", "birth_year", "age_at_implant", "implant_date", "implant_type",
+        "cancer_type", "drugs", "pain_location", "pump_model", "catheter_model",
+    ),
+    "visits": (
+        "visit_date", "visit_label", "pain_score", "mobility", "self_care", "usual_activities",
+        "pain_discomfort", "anxiety_depression", "eq5d_state", "eq_vas",
+    ),
+    "events": ("onset_date", "event_term", "intervention", "serious"),
+    "exits": ("exit_date", "exit_reason"),
+}
+
+# Columns a sheet must have, or the whole file is rejected (missing_required_column).
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "patients": ("patient_ref", "implant_date"),
+    "visits": ("patient_ref",),
+    "events": ("patient_ref",),
+    "exits": ("patient_ref",),
+}
+
+DELIVERY_STATUSES = ("pending", "current", "superseded", "rejected", "duplicate", "ignored")
+
+_FIXED_TABLES = """
+CREATE SCHEMA IF NOT EXISTS landing;
+CREATE TABLE IF NOT EXISTS landing.site_master (
+    site_id VARCHAR, site_name VARCHAR, country VARCHAR, region VARCHAR, language VARCHAR,
+    date_order VARCHAR, pain_scale VARCHAR, eq5d_version VARCHAR, loaded_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS landing.deliveries (
+    delivery_id VARCHAR, site_id VARCHAR, file_path VARCHAR, file_name VARCHAR,
+    file_sha256 VARCHAR, size_bytes BIGINT, data_cut DATE, data_cut_source VARCHAR,
+    arrived_at TIMESTAMP, status VARCHAR, reason VARCHAR, load_id VARCHAR,
+    sheets VARCHAR, ignored_sheets VARCHAR, modified_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS landing.sheet_loads (
+    delivery_id VARCHAR, sheet_kind VARCHAR, sheet_name VARCHAR, header_row INTEGER,
+    rows_read INTEGER, data_rows INTEGER, blank_rows INTEGER, note_rows INTEGER,
+    mapped_columns VARCHAR, unknown_columns VARCHAR, identifier_columns_dropped VARCHAR
+);
+CREATE TABLE IF NOT EXISTS landing.note_rows (
+    delivery_id VARCHAR, sheet_name VARCHAR, source_row INTEGER, text VARCHAR
+);
+"""
+
+
+def _sheet_table_ddl(kind: str) -> str:
+    fields = ", ".join(f"{field} VARCHAR" for field in SHEET_FIELDS[kind])
+    return (
+        f"CREATE TABLE IF NOT EXISTS landing.{kind} ("
+        "load_id VARCHAR, delivery_id VARCHAR, site_id VARCHAR, file_name VARCHAR, "
+        "sheet_name VARCHAR, source_row INTEGER, file_sha256 VARCHAR, data_cut DATE, "
+        f"patient_key VARCHAR, {fields}, extra_columns VARCHAR)"
+    )
+
+
+def ensure_landing_schema(con) -> None:
+    """Create the landing schema and its tables if missing (idempotent)."""
+    con.execute(_FIXED_TABLES)
+    for kind in SHEET_FIELDS:
+        con.execute(_sheet_table_ddl(kind))

@@ -1,0 +1,43 @@
+"""One `dbt parse` + `dbt build` of the project on the landing fixture, shared by the tests."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from landing_fixture import build_landing  # noqa: E402
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT = PROJECT_ROOT / "dbt_project"
+DBT = Path(sys.executable).parent / "dbt"
+
+
+def run_dbt(args: list[str], warehouse: Path, tmp: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "REGISTRY_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    cmd = [str(DBT), *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
+           "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tmp)
+
+
+@pytest.fixture(scope="session")
+def dbt_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("dbt")
+    # not "warehouse.duckdb": its catalog name would clash with the schema `warehouse`
+    warehouse = tmp / "registry.duckdb"
+    build_landing(warehouse)
+    parse = run_dbt(["parse"], warehouse, tmp)
+    build = run_dbt(["build"], warehouse, tmp)
+    return {"warehouse": warehouse, "parse": parse, "build": build, "tmp": tmp}
+
+
+@pytest.fixture(scope="session")
+def warehouse(dbt_run):
+    assert dbt_run["build"].returncode == 0, dbt_run["build"].stdout[-5000:]
+    con = duckdb.connect(str(dbt_run["warehouse"]), read_only=True)
+    yield con
+    con.close()

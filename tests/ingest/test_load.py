@@ -1,0 +1,343 @@
+"""Inbox -> landing zone, end to end on small workbooks that cover the site workbook contract."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+import workbooks as wbs
+from conftest import TEST_KEY
+from registry.ingest import deliveries as deliveries_module
+from registry.ingest import load_site, load_site_master, register_inbox, sites_with_changes
+from registry.ingest.schema import SHEET_FIELDS
+
+US_FIRST = "US-001/US-001 export 2017-01-31.xlsx"
+EXPECTED_FIRST = {  # file -> (status, reason code)
+    US_FIRST: ("current", None),
+    "US-001/copy of export.xlsx": ("duplicate", "duplicate_file"),
+    "US-001/notes.txt": ("ignored", "not_a_workbook"),
+    "US-001/archive/old_2016-01-01.xlsx": ("ignored", "outside_site_folder"),
+    "ES-001/Datos_20170731.xlsx": ("current", None),
+    "DE-001/broken 2017-07-31.xlsx": ("rejected", "unreadable_workbook"),
+    "DE-001/protected_2017-06-30.xlsx": ("rejected", "unreadable_workbook"),
+    "BR-001/br_2017-07-31.xlsx": ("rejected", "missing_required_column"),
+    "XX-999/export_2017-07-31.xlsx": ("rejected", "unknown_site"),
+    "README.txt": ("ignored", "outside_site_folder"),
+}
+
+
+def put(inbox: Path, rel: str, content: bytes | openpyxl.Workbook) -> Path:
+    path = inbox / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(wbs.to_bytes(content) if isinstance(content, openpyxl.Workbook) else content)
+    return path
+
+
+def build_first_inbox(inbox: Path) -> None:
+    us = wbs.to_bytes(wbs.us_workbook())
+    put(inbox, US_FIRST, us)
+    put(inbox, "US-001/copy of export.xlsx", us)
+    put(inbox, "US-001/notes.txt", b"call the site on Monday")
+    put(inbox, "US-001/archive/old_2016-01-01.xlsx", us)
+    put(inbox, "ES-001/Datos_20170731.xlsx", wbs.es_workbook())
+    put(inbox, "DE-001/broken 2017-07-31.xlsx", wbs.truncated_xlsx(wbs.de_workbook()))
+    put(inbox, "DE-001/protected_2017-06-30.xlsx", wbs.password_protected_xlsx())
+    put(inbox, "BR-001/br_2017-07-31.xlsx", wbs.de_workbook(visits_without_ref=True))
+    put(inbox, "XX-999/export_2017-07-31.xlsx", wbs.de_workbook())
+    put(inbox, "README.txt", b"drop files in your site folder")
+
+
+def run(con, settings, load_id: str):
+    scan = register_inbox(con, settings.inbox, load_id)
+    reports = {site: load_site(con, settings, site, load_id) for site in scan.sites_with_new_files}
+    return scan, reports
+
+
+@pytest.fixture
+def loaded(con, settings, sites_csv):
+    build_first_inbox(settings.inbox)
+    load_site_master(con, sites_csv)
+    scan, reports = run(con, settings, "load-1")
+    return scan, reports
+
+
+def statuses(con) -> dict[str, tuple[str, str | None]]:
+    rows = con.execute("SELECT file_path, status, reason FROM landing.deliveries").fetchall()
+    return {p: (s, r.split(":")[0] if r else None) for p, s, r in rows}
+
+
+def table_counts(con) -> dict[str, int]:
+    tables = ["deliveries", "sheet_loads", "note_rows", *SHEET_FIELDS]
+    return {t: con.execute(f"SELECT count(*) FROM landing.{t}").fetchall()[0][0] for t in tables}
+
+
+def test_every_file_is_accounted_for(con, settings, loaded):
+    scan, reports = loaded
+    on_disk = {p.relative_to(settings.inbox).as_posix() for p in settings.inbox.rglob("*") if p.is_file()}
+    assert statuses(con) == EXPECTED_FIRST
+    assert set(EXPECTED_FIRST) == on_disk
+    assert scan.files_seen == len(on_disk)
+    assert reports["DE-001"].files_loaded == [] and len(reports["DE-001"].files_rejected) == 2
+    assert reports["DE-001"].current_file is None
+    assert reports["BR-001"].files_rejected["BR-001/br_2017-07-31.xlsx"].startswith(
+        "missing_required_column: sheet 'Verlauf'"
+    )
+    us = reports["US-001"]
+    assert us.files_loaded == [US_FIRST]
+    assert (us.sheets["patients"].rows_read, us.sheets["patients"].data_rows,
+            us.sheets["patients"].blank_rows, us.sheets["patients"].note_rows) == (7, 4, 2, 1)
+    assert us.unknown_columns["patients"] == ["Comments", "(column 11 without header)"]
+    assert us.identifier_columns_dropped["patients"] == ["Patient name", "Phone", "MRN", "E-mail"]
+    assert us.ignored_sheets == ["Lookup lists"]
+    meta = us.as_metadata()
+    assert meta["patients_data_rows"] == 4 and meta["files_loaded"] == 1
+    cuts = dict(con.execute("SELECT file_path, strftime(data_cut, '%Y-%m-%d') || ' ' || data_cut_source "
+                            "FROM landing.deliveries").fetchall())
+    assert cuts[US_FIRST] == "2017-01-31 file_name"
+    assert cuts["ES-001/Datos_20170731.xlsx"] == "2017-07-31 file_name"
+    assert cuts["US-001/copy of export.xlsx"].endswith("modified_time")
+    sheets = json.loads(con.execute(
+        "SELECT sheets FROM landing.deliveries WHERE file_path = ?", ["ES-001/Datos_20170731.xlsx"]
+    ).fetchall()[0][0])
+    assert sheets == {"patients": " pacientes ", "visits": "Seguimiento", "events": "Adversos eventos", "exits": "Salida"}
+
+
+def test_every_row_traces_back_to_its_file_sheet_and_row(con, settings, loaded):
+    sheet_loads = con.execute(
+        "SELECT d.file_path, s.sheet_kind, s.sheet_name, s.header_row, s.rows_read, s.data_rows, s.blank_rows, "
+        "s.note_rows, s.mapped_columns FROM landing.sheet_loads s JOIN landing.deliveries d USING (delivery_id)"
+    ).fetchall()
+    assert len(sheet_loads) == 8  # four sheets in each of the two loaded workbooks
+    checked = 0
+    for file_path, kind, sheet_name, header_row, read, data, blank, note, mapped in sheet_loads:
+        assert read == data + blank + note
+        ws = openpyxl.load_workbook(settings.inbox / file_path)[sheet_name]
+        ref_header = next(h for h, f in json.loads(mapped).items() if f == "patient_ref")
+        ref_column = next(c.column for c in ws[header_row] if c.value == ref_header)
+        rows = con.execute(
+            f"SELECT source_row, patient_key, site_id FROM landing.{kind} l JOIN landing.deliveries d "
+            "USING (delivery_id, site_id, file_name) WHERE d.file_path = ? AND sheet_name = ?",
+            [file_path, sheet_name],
+        ).fetchall()
+        assert len(rows) == data
+        for source_row, patient_key, site_id in rows:
+            raw = ws.cell(row=source_row, column=ref_column).value
+            if raw is None:
+                assert patient_key is None
+                continue
+            message = f"{site_id}|{str(raw).strip().upper()}".encode()
+            assert patient_key == hmac.new(TEST_KEY.encode(), message, hashlib.sha256).hexdigest()[:24]
+            checked += 1
+        notes = con.execute(
+            "SELECT source_row, text FROM landing.note_rows n JOIN landing.deliveries d USING (delivery_id) "
+            "WHERE d.file_path = ? AND sheet_name = ?", [file_path, sheet_name],
+        ).fetchall()
+        assert len(notes) == note
+        for source_row, text in notes:
+            assert [c.value for c in ws[source_row] if c.value is not None] == [text]
+    assert checked >= 10
+
+
+def test_landed_values_and_lineage(con, loaded):
+    row = con.execute(
+        "SELECT load_id, site_id, file_name, sheet_name, source_row, file_sha256, data_cut, sex, birth_date, "
+        "implant_date, drugs, extra_columns FROM landing.patients WHERE site_id = 'US-001' AND source_row = 6"
+    ).fetchall()[0]
+    assert row[:5] == ("load-1", "US-001", "US-001 export 2017-01-31.xlsx", "Patients", 6)
+    assert len(row[5]) == 64 and str(row[6]) == "2017-01-31"
+    assert row[7:11] == ("f", "03/14/1962", "42217", "Prialt")
+    assert json.loads(row[11]) == {"Comments": None, "(column 11 without header)": "orphan value"}
+    es = con.execute(
+        "SELECT implant_date, birth_year, extra_columns FROM landing.patients WHERE site_id = 'ES-001' ORDER BY source_row"
+    ).fetchall()
+    assert es == [("02/03/2015", "1955", '{"Columna rara":"xyz"}'), ("15.06.16", "1948", None)]
+    visit = con.execute("SELECT pain_score, mobility, eq_vas FROM landing.visits WHERE site_id = 'ES-001'").fetchall()
+    assert visit == [("70 mm", "2", "55")]
+
+
+def warehouse_text_hits(con, needles: list[str]) -> set[str]:
+    """Needles found in any text column of any table of the warehouse."""
+    hits = set()
+    columns = con.execute(
+        "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+        "WHERE data_type = 'VARCHAR'"
+    ).fetchall()
+    for schema, table, column in columns:
+        for needle in needles:
+            found = con.execute(
+                f'SELECT count(*) FROM "{schema}"."{table}" WHERE contains(upper("{column}"), upper(?))', [needle]
+            ).fetchall()[0][0]
+            if found:
+                hits.add(needle)
+    return hits
+
+
+def test_no_direct_identifier_anywhere_in_the_warehouse(con, settings, warehouse, loaded):
+    # the scanner finds what is stored...
+    assert warehouse_text_hits(con, ["cáncer de pulmón", "orphan value"]) == {"cáncer de pulmón", "orphan value"}
+    # ...and no identifier nor raw patient reference is stored
+    assert warehouse_text_hits(con, wbs.IDENTIFIERS) == set()
+    con.execute("CHECKPOINT")
+    con.close()
+    content = warehouse.read_bytes()
+    wal = warehouse.with_name(warehouse.name + ".wal")
+    if wal.exists():
+        content += wal.read_bytes()
+    for needle in wbs.IDENTIFIERS:
+        for encoded in (needle.encode("utf-8"), needle.encode("utf-16-le")):
+            assert encoded not in content, needle
+
+
+def test_rerunning_the_same_inbox_changes_nothing_and_hashes_nothing(con, settings, loaded, monkeypatch):
+    before = table_counts(con)
+    statuses_before = statuses(con)
+
+    def no_hashing(path):
+        raise AssertionError(f"{path} was hashed again")
+
+    monkeypatch.setattr(deliveries_module, "file_sha256", no_hashing)
+    scan, reports = run(con, settings, "load-2")
+    assert scan.files_unchanged == scan.files_seen == len(EXPECTED_FIRST)
+    assert scan.sites_with_new_files == [] and reports == {}
+    assert sites_with_changes(con, settings.inbox) == []
+    for site in ("US-001", "ES-001"):
+        report = load_site(con, settings, site, "load-3")
+        assert report.files_loaded == [] and report.files_skipped >= 1
+    assert table_counts(con) == before
+    assert statuses(con) == statuses_before
+
+
+def test_a_touched_file_is_hashed_once_and_stays_one_delivery(con, settings, loaded):
+    before = table_counts(con)
+    path = settings.inbox / US_FIRST
+    os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 3600))
+    assert sites_with_changes(con, settings.inbox) == ["US-001"]
+    scan, reports = run(con, settings, "load-2")
+    assert scan.files_unchanged == scan.files_seen and reports == {}
+    assert table_counts(con) == before
+    assert sites_with_changes(con, settings.inbox) == []
+
+
+def test_a_newer_cut_supersedes_the_older(con, settings, loaded):
+    put(settings.inbox, "US-001/US-001 export 20170731.xlsx", wbs.us_workbook(extra_patient=True))
+    assert sites_with_changes(con, settings.inbox) == ["US-001"]
+    scan, reports = run(con, settings, "load-2")
+    assert scan.sites_with_new_files == ["US-001"]
+    assert statuses(con)[US_FIRST] == ("superseded", None)
+    assert statuses(con)["US-001/US-001 export 20170731.xlsx"] == ("current", None)
+    assert reports["US-001"].current_file == "US-001 export 20170731.xlsx"
+    per_file = dict(con.execute(
+        "SELECT file_name, count(*) FROM landing.patients WHERE site_id = 'US-001' GROUP BY 1"
+    ).fetchall())
+    assert per_file == {"US-001 export 2017-01-31.xlsx": 4, "US-001 export 20170731.xlsx": 5}  # history kept
+
+
+def test_an_older_cut_arriving_late_does_not_become_current(con, settings, loaded):
+    older = wbs.es_workbook()
+    older["Salida"].delete_rows(2)  # an earlier cut: no exit yet
+    put(settings.inbox, "ES-001/Datos_2016-12-31.xlsx", older)
+    run(con, settings, "load-2")
+    assert statuses(con)["ES-001/Datos_2016-12-31.xlsx"] == ("superseded", None)
+    assert statuses(con)["ES-001/Datos_20170731.xlsx"] == ("current", None)
+
+
+def test_a_rejected_later_file_leaves_the_earlier_one_current(con, settings, loaded):
+    put(settings.inbox, "ES-001/Datos_20171231.xlsx", wbs.de_workbook(with_patients=False))
+    put(settings.inbox, "ES-001/Datos_20180131.xlsx", wbs.truncated_xlsx(wbs.es_workbook()))
+    _, reports = run(con, settings, "load-2")
+    assert statuses(con)["ES-001/Datos_20171231.xlsx"] == ("rejected", "no_patients_sheet")
+    assert statuses(con)["ES-001/Datos_20180131.xlsx"] == ("rejected", "unreadable_workbook")
+    assert statuses(con)["ES-001/Datos_20170731.xlsx"] == ("current", None)
+    assert reports["ES-001"].current_file == "Datos_20170731.xlsx"
+    assert con.execute("SELECT count(*) FROM landing.patients WHERE file_name LIKE 'Datos_2017123%'").fetchall()[0][0] == 0
+
+
+def test_a_site_added_to_the_master_gets_its_rejected_files_loaded(con, settings, sites_csv, loaded, tmp_path):
+    more = tmp_path / "more_sites.csv"
+    more.write_text(sites_csv.read_text() + "XX-999,New site,NL,Western Europe,nl,DMY,NRS11,5L\n")
+    load_site_master(con, more)
+    scan, reports = run(con, settings, "load-2")
+    assert "XX-999" in scan.sites_with_new_files
+    assert statuses(con)["XX-999/export_2017-07-31.xlsx"] == ("current", None)
+    assert reports["XX-999"].sheets["patients"].data_rows == 1
+
+
+def test_a_file_replaced_between_registration_and_load_is_not_landed(con, settings, sites_csv):
+    load_site_master(con, sites_csv)
+    put(settings.inbox, "DE-001/de_2017-07-31.xlsx", wbs.de_workbook())
+    register_inbox(con, settings.inbox, "load-1")
+    put(settings.inbox, "DE-001/de_2017-07-31.xlsx", wbs.es_workbook())
+    report = load_site(con, settings, "DE-001", "load-1")
+    assert report.files_rejected["DE-001/de_2017-07-31.xlsx"].startswith("unreadable_workbook: the file changed")
+    assert table_counts(con)["patients"] == 0
+    run(con, settings, "load-2")  # the new bytes are a delivery of their own
+    rows = con.execute("SELECT file_path, status FROM landing.deliveries ORDER BY status").fetchall()
+    assert rows == [("DE-001/de_2017-07-31.xlsx", "current"), ("DE-001/de_2017-07-31.xlsx", "rejected")]
+
+
+def test_development_key_is_announced_in_the_run_log(con, settings, sites_csv, caplog):
+    load_site_master(con, sites_csv)
+    put(settings.inbox, "DE-001/de_2017-07-31.xlsx", wbs.de_workbook())
+    register_inbox(con, settings.inbox, "load-1")
+    dev = type(settings)(**{**vars(settings), "pseudonym_key": "dev", "uses_development_key": True})
+    with caplog.at_level(logging.WARNING, logger="registry.ingest"):
+        report = load_site(con, dev, "DE-001", "load-1")
+    assert report.uses_development_key
+    assert any("development key" in r.getMessage() for r in caplog.records if r.name == "registry.ingest")
+    assert "DEPATREF0001" not in caplog.text
+
+
+def test_loading_an_unknown_site_is_an_error(con, settings, sites_csv):
+    load_site_master(con, sites_csv)
+    with pytest.raises(ValueError, match="XX-999"):
+        load_site(con, settings, "XX-999", "load-1")
+
+
+def test_landing_schema_matches_the_architecture(con, loaded):
+    columns = con.execute(
+        "SELECT table_name, list(column_name ORDER BY ordinal_position) FROM information_schema.columns "
+        "WHERE table_schema = 'landing' GROUP BY 1"
+    ).fetchall()
+    columns = dict(columns)
+    lineage = ["load_id", "delivery_id", "site_id", "file_name", "sheet_name", "source_row", "file_sha256",
+               "data_cut", "patient_key"]
+    for kind, fields in SHEET_FIELDS.items():
+        assert columns[kind] == [*lineage, *fields, "extra_columns"]
+    assert columns["note_rows"] == ["delivery_id", "sheet_name", "source_row", "text"]
+    assert columns["deliveries"][:14] == [
+        "delivery_id", "site_id", "file_path", "file_name", "file_sha256", "size_bytes", "data_cut",
+        "data_cut_source", "arrived_at", "status", "reason", "load_id", "sheets", "ignored_sheets"]
+    delivery_id, path, sha = con.execute(
+        "SELECT delivery_id, file_path, file_sha256 FROM landing.deliveries WHERE file_path = ?", [US_FIRST]
+    ).fetchall()[0]
+    assert delivery_id == hashlib.sha256((path + sha).encode()).hexdigest()[:16]
+    assert duckdb.__version__  # the connection type the orchestrator passes in
+
+
+def test_reports_for_the_orchestrator_hold_counts_and_headers_only(con, loaded):
+    scan, reports = loaded
+    assert scan.n_new == len(EXPECTED_FIRST)
+    assert scan.sites_to_load == ["BR-001", "DE-001", "ES-001", "US-001"]
+    assert any(p.startswith("XX-999/export_2017-07-31.xlsx: unknown_site") for p in scan.problems)
+    total = type(reports["US-001"]).combine(list(reports.values()))
+    assert total.sheets["patients"].data_rows == 4 + 2
+    assert len(total.files_rejected) == 3 and len(total.files_loaded) == 2
+    patients = total.metadata_for("patients")
+    assert (patients["rows_kept"], patients["note_rows"], patients["blank_rows"]) == (6, 2, 2)
+    assert set(patients["identifier_columns_dropped"]) == {
+        "Patient name", "Phone", "MRN", "E-mail", "Nombre y apellidos", "DNI", "Teléfono"}
+    assert total.metadata_for("note_rows")["patients_note_rows"] == 2
+    assert "DE-001/broken 2017-07-31.xlsx" in total.metadata_for("sheet_loads")["rejections"]
+    assert any("rejected, unreadable_workbook" in p for p in total.problems)
+    everything = json.dumps([total.as_metadata(), *(total.metadata_for(t) for t in
+                             ("patients", "visits", "events", "exits", "note_rows", "sheet_loads")), total.problems,
+                             scan.problems], ensure_ascii=False)
+    for needle in wbs.IDENTIFIERS:
+        assert needle not in everything
