@@ -90,10 +90,14 @@ def run_pipeline(settings: Settings):
 
 
 def first_failure(result) -> str:
+    """One line: the failed step and the innermost error's message."""
     for event in result.all_events:
         if event.is_step_failure and event.event_specific_data.error:
-            message = event.event_specific_data.error.message.strip().splitlines()
-            return f"step {event.step_key} failed: {message[0] if message else 'no message'}"
+            error = event.event_specific_data.error
+            while error.cause is not None:
+                error = error.cause
+            message = " ".join(line.strip() for line in error.message.strip().splitlines()[:4])
+            return f"step {event.step_key} failed: {message or 'no message'}"
     return "the run failed (see the Dagster run log)"
 
 

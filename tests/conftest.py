@@ -21,6 +21,7 @@ class PipelineRun:
     settings: Settings
     truth: Path
     result: object  # dagster ExecuteInProcessResult
+    extra_env: dict[str, str]
 
     @property
     def marts_duckdb(self) -> Path:
@@ -39,33 +40,47 @@ def settings_for(root: Path) -> Settings:
     )
 
 
-def run_in(root: Path, **sample_options) -> PipelineRun:
-    """Generate a sample under `root`, then run the full pipeline on it."""
+def execute(settings: Settings, dagster_home: Path, extra_env: dict[str, str] | None = None):
+    """`registry run`'s pipeline with the contract's variables pointing at `settings`."""
     from registry.cli import run_pipeline
-    from registry.sample import generate
 
-    settings = settings_for(root)
-    generate(root / "sample", **sample_options)
-    saved = {k: os.environ.get(k) for k in [*ENV_VARS.values(), "DAGSTER_HOME"]}
+    extra_env = extra_env or {}
+    saved = {k: os.environ.get(k) for k in [*ENV_VARS.values(), "DAGSTER_HOME", *extra_env]}
     os.environ.update(
         {
+            **extra_env,
             ENV_VARS["inbox"]: str(settings.inbox),
             ENV_VARS["sites"]: str(settings.sites),
             ENV_VARS["warehouse"]: str(settings.warehouse),
             ENV_VARS["publish_dir"]: str(settings.publish_dir),
             ENV_VARS["pseudonym_key"]: settings.pseudonym_key,
-            "DAGSTER_HOME": str(root / "dagster_home"),
+            "DAGSTER_HOME": str(dagster_home),
         }
     )
     try:
-        result = run_pipeline(settings)
+        return run_pipeline(settings)
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    return PipelineRun(root=root, settings=settings, truth=root / "sample" / "truth", result=result)
+
+
+def run_in(root: Path, extra_env: dict[str, str] | None = None, **sample_options) -> PipelineRun:
+    """Generate a sample under `root`, then run the full pipeline on it."""
+    from registry.sample import generate
+
+    settings = settings_for(root)
+    generate(root / "sample", **sample_options)
+    result = execute(settings, root / "dagster_home", extra_env)
+    return PipelineRun(root=root, settings=settings, truth=root / "sample" / "truth", result=result,
+                       extra_env=extra_env or {})
+
+
+def rerun(run: PipelineRun):
+    """The same inbox through the pipeline again, into the same warehouse and instance."""
+    return execute(run.settings, run.root / "dagster_home", run.extra_env)
 
 
 @pytest.fixture(scope="session")
@@ -81,7 +96,21 @@ def faults_run(tmp_path_factory) -> Iterator[PipelineRun]:
 
     yield run_in(
         tmp_path_factory.mktemp("faults_run"),
+        # Planted faults are most of these small sites' rows: let them publish.
+        extra_env={"REGISTRY_MAX_REJECTED_SHARE": "1"},
         scale=0.1,
         seed=7,
         faults={kind: 2 for kind in FAULT_KINDS},
     )
+
+
+@pytest.fixture(scope="session")
+def rerun_pipeline():
+    """`rerun(run)`: the same inbox through the pipeline again."""
+    return rerun
+
+
+@pytest.fixture(scope="session")
+def isolated_settings():
+    """`settings_for(root)`: the contract's variables, all under `root`."""
+    return settings_for

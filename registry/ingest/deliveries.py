@@ -160,11 +160,16 @@ def register_inbox(con, inbox: Path, load_id: str) -> InboxScan:
             else:
                 held[(site_id, sha)] = parts[-1]
         cut = data_cut_from_name(parts[-1])
+        # An ignored file is no delivery: it gets a data cut only if its name says one.
+        if cut is None and status != "ignored":
+            cut, cut_source = _mtime(stat).date(), "modified_time"
+        else:
+            cut_source = "file_name" if cut else None
         new_rows.append({
             "delivery_id": delivery_id, "site_id": site_id, "file_path": rel, "file_name": parts[-1],
             "file_sha256": sha, "size_bytes": stat.st_size,
-            "data_cut": cut or _mtime(stat).date(),
-            "data_cut_source": "file_name" if cut else "modified_time",
+            "data_cut": cut,
+            "data_cut_source": cut_source,
             "arrived_at": now, "status": status, "reason": reason, "load_id": load_id,
             "sheets": None, "ignored_sheets": None, "modified_at": _mtime(stat),
         })

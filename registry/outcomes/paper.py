@@ -118,6 +118,8 @@ def _compare(spec, paper, targets: dict, marts: dict[str, pd.DataFrame]):
         return None, None, False
     value = rows[spec.column].iloc[0]
     if kind == "exact":
+        if isinstance(value, pd.Timestamp) and value == value.normalize():
+            value = value.date()  # a DATE read back through pandas
         if hasattr(value, "isoformat"):
             value = value.isoformat()
         return value, None, _same(value, paper if not hasattr(paper, "isoformat")

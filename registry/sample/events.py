@@ -32,7 +32,6 @@ def _events_of(rng, patients: pd.DataFrame, pidx: np.ndarray, spec: pd.DataFrame
 def build_events(rng, patients: pd.DataFrame, scale: float) -> pd.DataFrame:
     spec = parameter("events")
     avail = (patients["end_date"].to_numpy() - patients["implant_date"].to_numpy()) // DAY
-    n = len(patients)
     ok = np.flatnonzero(avail >= 7)
     surgical = rng.choice(ok, size=scaled("n_infection_surgical", scale), replace=False)
     rest = np.setdiff1d(ok, surgical)
@@ -45,5 +44,4 @@ def build_events(rng, patients: pd.DataFrame, scale: float) -> pd.DataFrame:
     ]
     ev = pd.concat(parts, ignore_index=True)
     ev = ev.sort_values(["pidx", "onset_date"], kind="stable").reset_index(drop=True)
-    del n
     return ev

@@ -21,7 +21,6 @@ class Registry:
     patients: pd.DataFrame
     visits: pd.DataFrame
     events: pd.DataFrame
-    p_values: dict
 
 
 def build(sites: pd.DataFrame, scale: float, seed: int) -> Registry:
@@ -58,7 +57,7 @@ def build(sites: pd.DataFrame, scale: float, seed: int) -> Registry:
     exit_d = p["exit_date"].to_numpy()
     p["last_contact_date"] = np.where(pd.isna(exit_d), last, np.maximum(last, exit_d))
     p["data_cut"] = pop.data_cut()
-    return Registry(sites, p, visits, ev, _p_values(visits))
+    return Registry(sites, p, visits, ev)
 
 
 def _attach(frame: pd.DataFrame, p: pd.DataFrame) -> None:
@@ -67,16 +66,3 @@ def _attach(frame: pd.DataFrame, p: pd.DataFrame) -> None:
     frame["site_id"] = p["site_id"].to_numpy()[idx]
     frame["patient_ref"] = p["patient_ref"].to_numpy()[idx]
 
-
-def _p_values(visits) -> dict:
-    from scipy import stats
-    out = {}
-    chosen = visits[visits["visit_window"] != ""]
-    for measure in ("pain_score", "eq5d_index"):
-        for window in ("6 months", "12 months"):
-            base = chosen[chosen["visit_window"] == "baseline"].set_index("pidx")[measure]
-            fol = chosen[chosen["visit_window"] == window].set_index("pidx")[measure]
-            both = pd.concat([base.rename("b"), fol.rename("f")], axis=1, join="inner").dropna()
-            p = stats.ttest_rel(both["f"], both["b"]).pvalue if len(both) > 1 else np.nan
-            out[(measure, window)] = (len(both), both["b"].mean(), both["f"].mean(), float(p))
-    return out

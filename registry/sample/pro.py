@@ -23,12 +23,13 @@ VISIT_KINDS = {
     "unscheduled": (30, 55, "unscheduled", ""),
     "second_m6": (214, 226, "6 months", ""),
 }
-# group -> (count expression, earliest implant, latest implant as days before the cut, visits as kind:P|E)
+# group -> (count expression, earliest implant, latest implant as days before the cut (past every
+# visit of the group, second 6-month visits included), visits as kind:P|E)
 GROUPS = [
     ("pairs_6_12_eq", ("eq5d_pairs_6_and_12",), "pro_start+31", 400, "base:PE m6:PE m12:PE"),
     ("pairs_6_12", ("pain_pairs_6_and_12", "-eq5d_pairs_6_and_12"), "pro_start+31", 400, "base:P m6:PE m12:PE"),
-    ("pairs_6_eq", ("eq5d_pairs_6_only",), "pro_start+31", 200, "base:PE m6:PE"),
-    ("pairs_6", ("pain_pairs_6_only", "-eq5d_pairs_6_only"), "pro_start+31", 200, "base:P m6:PE"),
+    ("pairs_6_eq", ("eq5d_pairs_6_only",), "pro_start+31", 230, "base:PE m6:PE"),
+    ("pairs_6", ("pain_pairs_6_only", "-eq5d_pairs_6_only"), "pro_start+31", 230, "base:P m6:PE"),
     ("pairs_12_eq", ("eq5d_pairs_12_only",), "pro_start+31", 400, "base:PE m12:PE"),
     ("pairs_12", ("pain_pairs_12_only", "-eq5d_pairs_12_only"), "pro_start+31", 400, "base:PE m12:P"),
     ("baseline_only", ("baseline_only",), "pro_start+31", 0, "base:PE"),

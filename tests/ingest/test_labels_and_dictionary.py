@@ -89,3 +89,13 @@ def test_every_language_has_patient_ref_and_required_dates():
     for field in ("patient_ref", "implant_date", "visit_date", "onset_date", "exit_date", "patient_name", "phone"):
         languages = {r["language"] for r in rows if r["field"] == field}
         assert languages == {"en", "es", "pt", "fr", "de", "it", "nl"}, field
+
+
+@pytest.mark.parametrize("header", ["Patient", "Paciente", "Paziente", "Doente", "Patiënt", "NOME DO PACIENTE"])
+def test_bare_patient_words_are_names_not_references(header):
+    match = header_index()["patients"][normalise_label(header)]
+    assert (match.field, match.role) == ("patient_name", "identifier")
+
+
+def test_hash_sign_reads_as_number():
+    assert header_index()["visits"][normalise_label("Patient #")].field == "patient_ref"

@@ -134,7 +134,9 @@ def test_a_total_written_in_another_column_is_a_note_but_a_lone_name_is_not():
     ws.append([None, None, "Bartolomea Kwiatkowski Ruiz", None])  # a full name alone on its row
     ws.append([])
     ws.append(["Total: 1 pacientes"])  # in column A, not under the patient_ref header
+    ws.append([None, None, "Nota: revisado"])  # in an identifier column
     rows = rows_by_source(read_workbook(wbs.to_bytes(wb)).sheets["patients"])
     assert (rows[5]["row_class"], rows[5]["note_text"]) == ("note", "Total: 1 pacientes")
+    assert (rows[6]["row_class"], rows[6]["note_text"]) == ("note", "Nota: revisado")
     assert rows[3]["row_class"] == "data" and rows[3]["note_text"] is None
     assert "Kwiatkowski" not in str(list(rows.values()))

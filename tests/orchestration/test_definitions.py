@@ -15,14 +15,13 @@ BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module")
-def defs(tmp_path_factory):
+def defs(tmp_path_factory, isolated_settings):
     from orchestration.resources import prepare_dbt_manifest
 
     prepare_dbt_manifest()
     from orchestration.definitions import build_definitions
-    from tests.conftest import settings_for
 
-    return build_definitions(settings_for(tmp_path_factory.mktemp("defs")))
+    return build_definitions(isolated_settings(tmp_path_factory.mktemp("defs")))
 
 
 def test_dbt_parse_is_clean():

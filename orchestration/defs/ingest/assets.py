@@ -66,7 +66,7 @@ def deliveries(
     cfg = settings.to_settings()
     with duckdb.get_connection() as con:
         ingest.ensure_landing_schema(con)
-        scan = ingest.register_inbox(con, cfg.inbox, load_id=context.run_id)
+        scan = ingest.register_inbox(con, cfg.inbox, load_id=context.run.run_id)
         status_counts = dict(
             con.execute(
                 "select status, count(*) from landing.deliveries group by status order by status"
@@ -135,7 +135,7 @@ def site_landing(
     site_ids = list(context.partition_keys)
     with duckdb.get_connection() as con:
         ingest.ensure_landing_schema(con)
-        reports = [ingest.load_site(con, cfg, site_id, load_id=context.run_id) for site_id in site_ids]
+        reports = [ingest.load_site(con, cfg, site_id, load_id=context.run.run_id) for site_id in site_ids]
         checks = _landing_checks(con, site_ids)
     for report in reports:
         for problem in report.problems:
@@ -172,14 +172,14 @@ def _landing_checks(con, site_ids: list[str]) -> list[dg.AssetCheckResult]:
     ).fetchall()
     header_share = con.execute(
         """
-        select s.site_id,
+        select d.site_id,
                sum(json_array_length(s.unknown_columns)) as n_unknown,
                sum(json_array_length(s.unknown_columns)
                    + len(json_keys(s.mapped_columns))
                    + json_array_length(s.identifier_columns_dropped)) as n_headers
         from landing.sheet_loads s join landing.deliveries d using (delivery_id)
         where d.status = 'current' and d.site_id in (select unnest(?))
-        group by s.site_id order by s.site_id
+        group by d.site_id order by d.site_id
         """,
         [site_ids],
     ).fetchall()

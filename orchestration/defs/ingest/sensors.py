@@ -13,7 +13,6 @@ from orchestration.resources import RegistrySettings
 ingest_site_job = dg.define_asset_job(
     "ingest_site",
     selection=dg.AssetSelection.assets(SITE_MASTER, DELIVERIES, *SITE_LOAD_KEYS),
-    partitions_def=SITE_PARTITIONS,
     description="Register the inbox's files and load one site's new deliveries.",
 )
 

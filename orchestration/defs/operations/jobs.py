@@ -8,7 +8,6 @@ from orchestration.defs.ingest.partitions import SITE_PARTITIONS
 full_build_job = dg.define_asset_job(
     "registry_full_build",
     selection=dg.AssetSelection.all(),
-    partitions_def=SITE_PARTITIONS,
     description="Register the inbox, load every site, dbt build, compute and publish the marts.",
 )
 

@@ -69,7 +69,7 @@ def published_marts(
     cfg = settings.to_settings()
     with duckdb.get_connection() as con:
         marts = outcomes.read_marts(con)
-        provenance = read_provenance(con, context.run_id)
+        provenance = read_provenance(con, context.run.run_id)
     # The report shows the paper's figures beside the marts' (registry compare-paper).
     comparison = paper.compare(marts, PAPER_TARGETS)
     result = publish.publish(marts, cfg.publish_dir, provenance, comparison=comparison)

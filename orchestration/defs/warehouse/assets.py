@@ -19,4 +19,6 @@ DBT_PROJECT.prepare_if_dev()
 )
 def registry_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """`dbt build`: seeds, models and their tests, in dependency order."""
-    yield from dbt.cli(["build"], context=context).stream()
+    # The op context: given the asset context, dagster-dbt 0.29 reads its
+    # deprecated `context.op` when it computes the run's dbt selection.
+    yield from dbt.cli(["build"], context=context.op_execution_context).stream()

@@ -1,0 +1,142 @@
+"""The whole pipeline on generated inboxes: files, rows, identifiers and data quality."""
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.slow
+
+LANDING_TABLES = ["patients", "visits", "events", "exits"]
+
+
+def query(run, sql: str, params=None) -> pd.DataFrame:
+    with duckdb.connect(str(run.settings.warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchdf()
+
+
+def test_every_file_is_accounted_for_with_its_expected_status(faults_run):
+    expected = pd.read_csv(faults_run.truth / "files.csv", dtype=str, keep_default_na=False)
+    got = query(faults_run, "select file_path, status, coalesce(reason, '') as reason from landing.deliveries")
+    merged = expected.merge(got, on="file_path", how="outer", indicator=True)
+    assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"]
+    assert merged["status"].tolist() == merged["expected_status"].tolist(), merged[
+        merged["status"] != merged["expected_status"]
+    ]
+    for row in merged[merged["reason_code"] != ""].itertuples():
+        assert row.reason.startswith(row.reason_code), (row.file_path, row.reason)
+    # the sites without a file-level fault loaded: each has exactly one current cut
+    current = got[got["status"] == "current"]
+    assert current["file_path"].str.split("/").str[0].is_unique
+
+
+def test_each_planted_row_is_rejected_with_its_reason_and_no_other_row(faults_run):
+    planted = pd.read_csv(faults_run.truth / "rejections.csv", dtype=str)
+    assert len(planted) > 0
+    got = query(
+        faults_run,
+        "select site_id || '/' || file_name as file_path, sheet_kind, "
+        "cast(source_row as varchar) as source_row, reasons from dq.dq_rejections",
+    )
+    key = ["file_path", "sheet_kind", "source_row"]
+    merged = planted.merge(got, on=key, how="outer", suffixes=("_planted", "_found"), indicator=True)
+    assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"]
+    assert (merged["reasons_planted"] == merged["reasons_found"]).all(), merged[
+        merged["reasons_planted"] != merged["reasons_found"]
+    ]
+
+
+def test_every_landed_row_traces_back_to_file_sheet_and_row(default_run):
+    for table in LANDING_TABLES:
+        untraceable = query(
+            default_run,
+            f"""select count(*) as n from landing.{table} t
+                left join landing.deliveries d using (delivery_id)
+                where d.delivery_id is null or t.file_name is null or t.sheet_name is null
+                   or t.source_row is null or t.source_row < 1 or t.file_sha256 <> d.file_sha256""",
+        )["n"].iloc[0]
+        assert untraceable == 0, table
+    duplicates = query(
+        default_run,
+        """select delivery_id, sheet_name, source_row, count(*) as n from (
+               select delivery_id, sheet_name, source_row from landing.patients union all
+               select delivery_id, sheet_name, source_row from landing.visits union all
+               select delivery_id, sheet_name, source_row from landing.events union all
+               select delivery_id, sheet_name, source_row from landing.exits)
+           group by all having count(*) > 1""",
+    )
+    assert duplicates.empty
+
+
+def identifier_values(run) -> list[str]:
+    identifiers = pd.read_csv(run.truth / "identifiers.csv", dtype=str)["value"].dropna()
+    refs = pd.read_csv(run.truth / "patients.csv", dtype=str)["patient_ref"]
+    return sorted(set(identifiers) | set(refs))
+
+
+@pytest.mark.parametrize("run_name", ["default_run", "faults_run"])
+def test_no_direct_identifier_anywhere_in_the_warehouse(run_name, request):
+    run = request.getfixturevalue(run_name)
+    values = identifier_values(run)
+    assert len(values) > 100
+    # Every text cell of every table, searched for every name, phone, id and ref.
+    with duckdb.connect(str(run.settings.warehouse), read_only=True) as con:
+        con.execute("create temp table needles as select unnest(?) as needle", [values])
+        columns = con.execute(
+            """select table_schema, table_name, column_name from information_schema.columns
+               where data_type = 'VARCHAR' and table_schema not in ('temp')
+                 and table_catalog = current_database()"""
+        ).fetchall()
+        hits = []
+        for schema, table, column in columns:
+            found = con.execute(
+                f"""select n.needle from (select distinct "{column}" as v from "{schema}"."{table}") t
+                    join needles n on contains(t.v, n.needle) limit 3"""
+            ).fetchall()
+            hits += [(schema, table, column, f[0]) for f in found]
+    assert not hits, hits
+    # And the file's bytes (whatever DuckDB left uncompressed), for the longer values.
+    raw = run.settings.warehouse.read_bytes()
+    assert not [v for v in values if len(v) >= 8 and v.encode() in raw]
+
+
+def test_the_facts_count_what_the_truth_holds(faults_run):
+    patients = pd.read_csv(faults_run.truth / "patients.csv", dtype=str)
+    events = pd.read_csv(faults_run.truth / "events.csv", dtype=str)
+    counts = query(
+        faults_run,
+        """select (select count(*) from warehouse.dim_patient) as patients,
+                  (select count(*) from warehouse.fct_event) as events,
+                  (select count(*) from warehouse.fct_registry_exit) as exits""",
+    ).iloc[0]
+    assert counts["patients"] == len(patients)
+    assert counts["events"] == len(events)
+    assert counts["exits"] == patients["exit_date"].notna().sum()
+
+
+def test_no_unmapped_term_in_the_sample(default_run):
+    unmapped = query(default_run, "select * from dq.dq_unmapped_terms")
+    assert unmapped.empty, unmapped
+
+
+def test_warnings_are_the_planted_ones(default_run):
+    expected = pd.read_csv(default_run.truth / "warnings.csv", dtype=str)
+    got = query(
+        default_run,
+        "select site_id || '/' || file_name as file_path, sheet_kind, "
+        "cast(source_row as varchar) as source_row, warning from dq.dq_warnings",
+    )
+    key = ["file_path", "sheet_kind", "source_row", "warning"]
+    assert sorted(map(tuple, got[key].values)) == sorted(map(tuple, expected[key].values))
+
+
+def test_rerunning_the_same_inbox_changes_no_row_count(faults_run, rerun_pipeline):
+    tables = [f"landing.{t}" for t in [*LANDING_TABLES, "deliveries", "sheet_loads", "note_rows"]] + [
+        "warehouse.dim_patient", "warehouse.fct_assessment", "warehouse.fct_event", "dq.dq_rejections",
+    ]
+    sql = " union all ".join(f"select '{t}' as t, count(*) as n from {t}" for t in tables)
+    before = query(faults_run, sql)
+    result = rerun_pipeline(faults_run)
+    assert result.success
+    after = query(faults_run, sql)
+    assert before.to_dict("records") == after.to_dict("records")
