@@ -40,3 +40,9 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
 
 
 defs = build_definitions()
+
+
+def full_build_job_for_reexecution() -> dg.JobDefinition:
+    """The full build as a reconstructable job (`dg.reconstructable(full_build_job_for_reexecution)`),
+    for runs that can be re-executed from failure outside the UI."""
+    return build_definitions().resolve_job_def("registry_full_build")

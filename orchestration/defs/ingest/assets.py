@@ -1,4 +1,5 @@
 """Landing-zone assets: the site master, the inbox's deliveries, one load per site."""
+import hashlib
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -10,11 +11,21 @@ from registry import ingest
 OWNERS = ["team:data-engineering"]
 KINDS = {"python", "duckdb", "excel"}
 
+# Runs the inbox sensor launches carry this tag; in them a site whose deliveries did
+# not change materializes no landing table, so declarative automation rebuilds nothing.
+TRIGGER_TAG = "registry/trigger"
+INBOX_SENSOR_TRIGGER = "inbox_sensor"
+
 SITE_MASTER = dg.AssetKey(["landing", "site_master"])
 DELIVERIES = dg.AssetKey(["landing", "deliveries"])
 # Tables written by a site's load, one asset each so dbt sources attach to them.
 SITE_LOAD_TABLES = ("patients", "visits", "events", "exits", "sheet_loads", "note_rows")
 SITE_LOAD_KEYS = [dg.AssetKey(["landing", table]) for table in SITE_LOAD_TABLES]
+
+
+def only_on_change(context: dg.AssetExecutionContext) -> bool:
+    """True in sensor-launched runs: materialize only what changed. Full builds always do."""
+    return context.run.tags.get(TRIGGER_TAG) == INBOX_SENSOR_TRIGGER
 
 
 @dg.asset(
@@ -41,6 +52,7 @@ def site_master(
     by_region = sites.groupby("region").size().to_dict()
     return dg.MaterializeResult(
         metadata={
+            "sha256": hashlib.sha256(cfg.sites.read_bytes()).hexdigest(),
             "n_sites": len(site_ids),
             "sites_by_region": dg.MetadataValue.json({str(k): int(v) for k, v in by_region.items()}),
             "new_partitions": len(new),
@@ -92,6 +104,7 @@ def deliveries(
             kinds=KINDS,
             owners=OWNERS,
             partitions_def=SITE_PARTITIONS,
+            skippable=True,
             description=f"Landing table `landing.{key.path[-1]}`: every row the site sent, as text, "
             "with its file, sheet and row number. Direct identifiers are dropped before writing; "
             "patient refs are replaced by a keyed pseudonym.",
@@ -142,8 +155,12 @@ def site_landing(
             context.log.warning(problem)
 
     totals = ingest.SiteLoadReport.combine(reports)
-    for key in SITE_LOAD_KEYS:
-        yield dg.MaterializeResult(asset_key=key, metadata=totals.metadata_for(key.path[-1]))
+    changed = bool(totals.files_loaded or totals.files_rejected)
+    if changed or not only_on_change(context):
+        for key in SITE_LOAD_KEYS:
+            yield dg.MaterializeResult(asset_key=key, metadata=totals.metadata_for(key.path[-1]))
+    else:
+        context.log.info(f"No new delivery for {', '.join(site_ids)}: nothing to materialize.")
     yield from checks
 
 

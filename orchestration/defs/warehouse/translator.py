@@ -7,6 +7,12 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
+# The site master and the delivery register are written by every ingest run; the
+# landing tables only when a delivery changed them. Models follow the latter.
+EAGER_AFTER_LOADS = dg.AutomationCondition.eager().ignore(
+    dg.AssetSelection.assets(dg.AssetKey(["landing", "site_master"]), dg.AssetKey(["landing", "deliveries"]))
+)
+
 # dbt folder (first fqn part after the project) -> Dagster group of the asset graph.
 GROUP_BY_FOLDER = {
     "staging": "staging",
@@ -34,5 +40,5 @@ class RegistryDbtTranslator(DagsterDbtTranslator):
             key=dg.AssetKey([schema, props["name"]]),
             group_name=group,
             owners=["team:data-engineering"],
-            automation_condition=dg.AutomationCondition.eager(),
+            automation_condition=EAGER_AFTER_LOADS,
         ).merge_attributes(kinds={"duckdb"})

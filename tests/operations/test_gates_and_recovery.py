@@ -1,0 +1,157 @@
+"""Data-quality gates, failure summaries and re-execution from failure."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import openpyxl
+import pandas as pd
+import pytest
+
+from orchestration.defs.operations.failures import FAILURES_FILE, run_failure_summary
+from orchestration.resources import RegistrySettings
+
+pytestmark = pytest.mark.slow
+
+
+def publish_id(publish_dir: Path) -> str:
+    return json.loads((publish_dir / "manifest.json").read_text())["publish_id"]
+
+
+def read_marts(marts_duckdb: Path) -> dict[str, pd.DataFrame]:
+    with duckdb.connect(str(marts_duckdb), read_only=True) as con:
+        names = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main' "
+            "and table_name <> 'publish_info' order by 1").fetchall()]
+        return {name: con.execute(f'select * from "{name}"').fetchdf() for name in names}
+
+
+def write_bad_cut(site_dir: Path) -> Path:
+    """A newer cut whose every patient row has an impossible implant date."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Patients"
+    sheet.append(["Patient ID", "Sex", "Age at implant", "Implant date"])
+    for number in range(1, 41):
+        sheet.append([f"BAD-{number:03d}", "F", 60, "2015-02-31"])
+    path = site_dir / f"{site_dir.name}_2017-09-30.xlsx"
+    workbook.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def gated_run(tmp_path_factory):
+    from conftest import execute, run_in
+
+    run = run_in(tmp_path_factory.mktemp("gates"), scale=0.2, seed=11)
+    assert run.result.success
+    before = publish_id(run.settings.publish_dir)
+    bad_site = sorted(p for p in run.settings.inbox.iterdir() if p.is_dir())[0]
+    write_bad_cut(bad_site)
+    result = execute(run.settings, run.root / "dagster_home")
+    return run, before, result, bad_site.name
+
+
+def test_a_bad_delivery_fails_the_blocking_check_and_keeps_the_previous_publish(gated_run):
+    run, before, result, site = gated_run
+    assert not result.success
+    failed = [e for e in result.all_events if e.is_step_failure]
+    assert [e.step_key for e in failed] == ["outcome_marts"]
+    checks = {
+        e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data
+        for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+    gate = checks["rejected_share_below_threshold"]
+    assert not gate.passed
+    assert site in gate.description  # the UI says which delivery and why
+    assert publish_id(run.settings.publish_dir) == before
+    # The warehouse has the bad cut as the site's current delivery; the analysts don't.
+    with duckdb.connect(str(run.settings.warehouse), read_only=True) as con:
+        current = con.execute(
+            "select file_name from landing.deliveries where site_id = ? and status = 'current'", [site]
+        ).fetchone()[0]
+    assert current.endswith("2017-09-30.xlsx")
+    published = read_marts(run.marts_duckdb)["site_data_quality"]
+    assert not published["file_name"].str.endswith("2017-09-30.xlsx").any()
+
+
+def test_the_failure_sensor_writes_a_summary(gated_run, tmp_path):
+    run, _, result, _ = gated_run
+    with dg.DagsterInstance.from_config(str(run.root / "dagster_home")) as instance:
+        dagster_run = instance.get_run_by_id(result.run_id)
+        failure = next(
+            e for e in instance.all_logs(result.run_id) if e.dagster_event and e.dagster_event.event_type_value == "PIPELINE_FAILURE"
+        ).dagster_event
+        context = dg.build_run_status_sensor_context(
+            sensor_name="run_failure_summary", dagster_instance=instance, dagster_run=dagster_run,
+            dagster_event=failure,
+            resources={"settings": RegistrySettings(
+                inbox=str(run.settings.inbox), sites=str(run.settings.sites),
+                warehouse=str(run.settings.warehouse), publish_dir=str(tmp_path),
+            )},
+        ).for_run_failure()
+        run_failure_summary(context)
+    summary = (tmp_path / FAILURES_FILE).read_text()
+    assert result.run_id in summary
+    assert "outcome_marts" in summary and "blocking" in summary
+    assert "previous publish stays" in summary
+
+
+def test_reexecution_from_failure_finishes_like_a_clean_run(tmp_path, isolated_settings):
+    from conftest import execute
+    from orchestration.defs.operations.jobs import all_sites_tags
+    from orchestration.definitions import full_build_job_for_reexecution
+    from registry.config import ENV_VARS
+    from registry.sample import generate
+
+    generate(tmp_path / "sample", scale=0.1, seed=5)
+    clean = isolated_settings(tmp_path / "clean")
+    clean = clean.__class__(**{**clean.__dict__, "inbox": tmp_path / "sample" / "inbox",
+                               "sites": tmp_path / "sample" / "sites.csv"})
+    assert execute(clean, tmp_path / "clean" / "dagster_home").success
+
+    broken = clean.__class__(**{**clean.__dict__, "warehouse": tmp_path / "retry" / "registry.duckdb",
+                                "publish_dir": tmp_path / "retry" / "publish"})
+    # The publish folder's place is taken by a file: the run fails at its last step.
+    broken.publish_dir.parent.mkdir(parents=True)
+    broken.publish_dir.write_text("not a folder")
+    env = {
+        ENV_VARS["inbox"]: str(broken.inbox), ENV_VARS["sites"]: str(broken.sites),
+        ENV_VARS["warehouse"]: str(broken.warehouse), ENV_VARS["publish_dir"]: str(broken.publish_dir),
+        ENV_VARS["pseudonym_key"]: broken.pseudonym_key,
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        site_ids = sorted(pd.read_csv(broken.sites, dtype=str)["site_id"])
+        with dg.instance_for_test() as instance:
+            instance.add_dynamic_partitions("sites", site_ids)
+            job = dg.reconstructable(full_build_job_for_reexecution)
+            in_process = {"execution": {"config": {"in_process": {}}}}
+            with dg.execute_job(job, instance, run_config=in_process, tags=all_sites_tags(site_ids)) as first:
+                assert not first.success
+                assert [e.step_key for e in first.all_events if e.is_step_failure] == ["publish__published_marts"]
+                first_id = first.run_id
+            broken.publish_dir.unlink()
+            with dg.execute_job(
+                job, instance, run_config=in_process,
+                reexecution_options=dg.ReexecutionOptions.from_failure(first_id, instance),
+            ) as retry:
+                assert retry.success
+                executed = {e.step_key for e in retry.all_events if e.is_step_success}
+                assert executed == {"publish__published_marts"}
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    clean_marts = read_marts(clean.publish_dir / "marts.duckdb")
+    retried_marts = read_marts(broken.publish_dir / "marts.duckdb")
+    assert clean_marts.keys() == retried_marts.keys()
+    for name in clean_marts:
+        pd.testing.assert_frame_equal(clean_marts[name], retried_marts[name], obj=name)
