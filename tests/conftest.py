@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,13 @@ def faults_run(tmp_path_factory) -> Iterator[PipelineRun]:
         seed=7,
         faults={kind: 2 for kind in FAULT_KINDS},
     )
+
+
+@pytest.fixture(scope="session")
+def pipeline():
+    """The helpers above, for tests that run the pipeline themselves (a conftest is
+    not importable by name: several test folders have one)."""
+    return SimpleNamespace(run_in=run_in, execute=execute, rerun=rerun, settings_for=settings_for)
 
 
 @pytest.fixture(scope="session")

@@ -43,15 +43,13 @@ def write_bad_cut(site_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def gated_run(tmp_path_factory):
-    from conftest import execute, run_in
-
-    run = run_in(tmp_path_factory.mktemp("gates"), scale=0.2, seed=11)
+def gated_run(tmp_path_factory, pipeline):
+    run = pipeline.run_in(tmp_path_factory.mktemp("gates"), scale=0.2, seed=11)
     assert run.result.success
     before = publish_id(run.settings.publish_dir)
     bad_site = sorted(p for p in run.settings.inbox.iterdir() if p.is_dir())[0]
     write_bad_cut(bad_site)
-    result = execute(run.settings, run.root / "dagster_home")
+    result = pipeline.execute(run.settings, run.root / "dagster_home")
     return run, before, result, bad_site.name
 
 
@@ -100,8 +98,7 @@ def test_the_failure_sensor_writes_a_summary(gated_run, tmp_path):
     assert "previous publish stays" in summary
 
 
-def test_reexecution_from_failure_finishes_like_a_clean_run(tmp_path, isolated_settings):
-    from conftest import execute
+def test_reexecution_from_failure_finishes_like_a_clean_run(tmp_path, isolated_settings, pipeline):
     from orchestration.defs.operations.jobs import all_sites_tags
     from orchestration.definitions import full_build_job_for_reexecution
     from registry.config import ENV_VARS
@@ -111,7 +108,7 @@ def test_reexecution_from_failure_finishes_like_a_clean_run(tmp_path, isolated_s
     clean = isolated_settings(tmp_path / "clean")
     clean = clean.__class__(**{**clean.__dict__, "inbox": tmp_path / "sample" / "inbox",
                                "sites": tmp_path / "sample" / "sites.csv"})
-    assert execute(clean, tmp_path / "clean" / "dagster_home").success
+    assert pipeline.execute(clean, tmp_path / "clean" / "dagster_home").success
 
     broken = clean.__class__(**{**clean.__dict__, "warehouse": tmp_path / "retry" / "registry.duckdb",
                                 "publish_dir": tmp_path / "retry" / "publish"})

@@ -14,6 +14,11 @@ MARGIN = {"left": 60, "right": 20, "top": 20, "bottom": 50}
 PALETTE = ["#3b6ea5", "#e0903a", "#5a9f5a", "#b84a4a", "#7d6aa8", "#8c8c8c"]
 
 
+def _label(value: float) -> str:
+    """A bar's value as people write it: counts whole, means with two decimals."""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+
+
 def _svg(body: str, title: str, height: int = HEIGHT) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
             f'width="{WIDTH}" height="{height}" role="img" aria-label="{escape(title)}">'
@@ -65,9 +70,9 @@ def grouped_bars(groups: list[str], series: dict[str, list[float]], title: str,
             y = MARGIN["top"] + plot_h - h
             parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w - 2:.1f}" height="{h:.1f}" '
                          f'fill="{PALETTE[si % len(PALETTE)]}"><title>{escape(name)} '
-                         f'{escape(group)}: {v:.3g}</title></rect>'
+                         f'{escape(group)}: {_label(v)}</title></rect>'
                          f'<text x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle" '
-                         f'class="value">{v:.3g}</text>')
+                         f'class="value">{_label(v)}</text>')
         parts.append(f'<text x="{x0 + slot * 0.4:.1f}" y="{HEIGHT - MARGIN["bottom"] + 16}" '
                      f'text-anchor="middle">{escape(group)}</text>')
     parts.append(_legend(list(series), HEIGHT - 14))
