@@ -44,7 +44,7 @@ def write_bad_cut(site_dir: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def gated_run(tmp_path_factory, pipeline):
-    run = pipeline.run_in(tmp_path_factory.mktemp("gates"), scale=0.2, seed=11)
+    run = pipeline.run_in(tmp_path_factory.mktemp("gates"), scale=0.1, seed=11)
     assert run.result.success
     before = publish_id(run.settings.publish_dir)
     bad_site = sorted(p for p in run.settings.inbox.iterdir() if p.is_dir())[0]
