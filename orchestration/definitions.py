@@ -36,6 +36,9 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             ),
         ],
         resources=build_resources(settings),
+        # Steps run one at a time anyway (one DuckDB writer): a process per step
+        # would only add start-up time to every run the sensors launch.
+        executor=dg.in_process_executor,
     )
 
 

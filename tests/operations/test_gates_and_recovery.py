@@ -44,7 +44,7 @@ def write_bad_cut(site_dir: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def gated_run(tmp_path_factory, pipeline):
-    run = pipeline.run_in(tmp_path_factory.mktemp("gates"), scale=0.1, seed=11)
+    run = pipeline.run_in(tmp_path_factory.mktemp("gates"), scale=0.05, seed=11)
     assert run.result.success
     before = publish_id(run.settings.publish_dir)
     bad_site = sorted(p for p in run.settings.inbox.iterdir() if p.is_dir())[0]
@@ -104,7 +104,7 @@ def test_reexecution_from_failure_finishes_like_a_clean_run(tmp_path, isolated_s
     from registry.config import ENV_VARS
     from registry.sample import generate
 
-    generate(tmp_path / "sample", scale=0.1, seed=5)
+    generate(tmp_path / "sample", scale=0.05, seed=5)
     clean = isolated_settings(tmp_path / "clean")
     clean = clean.__class__(**{**clean.__dict__, "inbox": tmp_path / "sample" / "inbox",
                                "sites": tmp_path / "sample" / "sites.csv"})
@@ -127,14 +127,13 @@ def test_reexecution_from_failure_finishes_like_a_clean_run(tmp_path, isolated_s
         with dg.instance_for_test() as instance:
             instance.add_dynamic_partitions("sites", site_ids)
             job = dg.reconstructable(full_build_job_for_reexecution)
-            in_process = {"execution": {"config": {"in_process": {}}}}
-            with dg.execute_job(job, instance, run_config=in_process, tags=all_sites_tags(site_ids)) as first:
+            with dg.execute_job(job, instance, tags=all_sites_tags(site_ids)) as first:
                 assert not first.success
                 assert [e.step_key for e in first.all_events if e.is_step_failure] == ["publish__published_marts"]
                 first_id = first.run_id
             broken.publish_dir.unlink()
             with dg.execute_job(
-                job, instance, run_config=in_process,
+                job, instance,
                 reexecution_options=dg.ReexecutionOptions.from_failure(first_id, instance),
             ) as retry:
                 assert retry.success

@@ -58,7 +58,7 @@ def graphql(port: int, query: str, variables: dict | None = None) -> dict:
 @pytest.fixture(scope="module")
 def ui_run(tmp_path_factory, pipeline):
     """A registry of its own (the UI test drops new deliveries into its inbox)."""
-    run = pipeline.run_in(tmp_path_factory.mktemp("ui_run"), scale=0.1, seed=3)
+    run = pipeline.run_in(tmp_path_factory.mktemp("ui_run"), scale=0.05, seed=3)
     assert run.result.success
     return run
 
