@@ -85,7 +85,11 @@ def run_pipeline(settings: Settings):
     partitions = instance.get_dynamic_partitions(SITE_PARTITIONS.name)
     job = build_definitions(settings).resolve_job_def("registry_full_build")
     return job.execute_in_process(
-        instance=instance, tags=all_sites_tags(list(partitions)), raise_on_error=False
+        # Dagster's step-by-step DEBUG events stay in the run log (the UI), not the terminal.
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        instance=instance,
+        tags=all_sites_tags(list(partitions)),
+        raise_on_error=False,
     )
 
 

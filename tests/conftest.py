@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import SimpleNamespace
 from pathlib import Path
@@ -41,31 +42,38 @@ def settings_for(root: Path) -> Settings:
     )
 
 
-def execute(settings: Settings, dagster_home: Path, extra_env: dict[str, str] | None = None):
-    """`registry run`'s pipeline with the contract's variables pointing at `settings`."""
-    from registry.cli import run_pipeline
-
-    extra_env = extra_env or {}
-    saved = {k: os.environ.get(k) for k in [*ENV_VARS.values(), "DAGSTER_HOME", *extra_env]}
-    os.environ.update(
-        {
-            **extra_env,
-            ENV_VARS["inbox"]: str(settings.inbox),
-            ENV_VARS["sites"]: str(settings.sites),
-            ENV_VARS["warehouse"]: str(settings.warehouse),
-            ENV_VARS["publish_dir"]: str(settings.publish_dir),
-            ENV_VARS["pseudonym_key"]: settings.pseudonym_key,
-            "DAGSTER_HOME": str(dagster_home),
-        }
-    )
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the block, then put back what was there."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
     try:
-        return run_pipeline(settings)
+        yield
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def contract_env(settings: Settings) -> dict[str, str]:
+    """The contract's variables (section 6) pointing at `settings`."""
+    return {
+        ENV_VARS["inbox"]: str(settings.inbox),
+        ENV_VARS["sites"]: str(settings.sites),
+        ENV_VARS["warehouse"]: str(settings.warehouse),
+        ENV_VARS["publish_dir"]: str(settings.publish_dir),
+        ENV_VARS["pseudonym_key"]: settings.pseudonym_key,
+    }
+
+
+def execute(settings: Settings, dagster_home: Path, extra_env: dict[str, str] | None = None):
+    """`registry run`'s pipeline with the contract's variables pointing at `settings`."""
+    from registry.cli import run_pipeline
+
+    with environment({**(extra_env or {}), **contract_env(settings), "DAGSTER_HOME": str(dagster_home)}):
+        return run_pipeline(settings)
 
 
 def run_in(root: Path, extra_env: dict[str, str] | None = None, **sample_options) -> PipelineRun:
@@ -109,7 +117,8 @@ def faults_run(tmp_path_factory) -> Iterator[PipelineRun]:
 def pipeline():
     """The helpers above, for tests that run the pipeline themselves (a conftest is
     not importable by name: several test folders have one)."""
-    return SimpleNamespace(run_in=run_in, execute=execute, rerun=rerun, settings_for=settings_for)
+    return SimpleNamespace(run_in=run_in, execute=execute, rerun=rerun, settings_for=settings_for,
+                           environment=environment, contract_env=contract_env)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import dagster as dg
@@ -101,7 +100,6 @@ def test_the_failure_sensor_writes_a_summary(gated_run, tmp_path):
 def test_reexecution_from_failure_finishes_like_a_clean_run(tmp_path, isolated_settings, pipeline):
     from orchestration.defs.operations.jobs import all_sites_tags
     from orchestration.definitions import full_build_job_for_reexecution
-    from registry.config import ENV_VARS
     from registry.sample import generate
 
     generate(tmp_path / "sample", scale=0.05, seed=5)
@@ -115,14 +113,7 @@ def test_reexecution_from_failure_finishes_like_a_clean_run(tmp_path, isolated_s
     # The publish folder's place is taken by a file: the run fails at its last step.
     broken.publish_dir.parent.mkdir(parents=True)
     broken.publish_dir.write_text("not a folder")
-    env = {
-        ENV_VARS["inbox"]: str(broken.inbox), ENV_VARS["sites"]: str(broken.sites),
-        ENV_VARS["warehouse"]: str(broken.warehouse), ENV_VARS["publish_dir"]: str(broken.publish_dir),
-        ENV_VARS["pseudonym_key"]: broken.pseudonym_key,
-    }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with pipeline.environment(pipeline.contract_env(broken)):
         site_ids = sorted(pd.read_csv(broken.sites, dtype=str)["site_id"])
         with dg.instance_for_test() as instance:
             instance.add_dynamic_partitions("sites", site_ids)
@@ -139,12 +130,6 @@ def test_reexecution_from_failure_finishes_like_a_clean_run(tmp_path, isolated_s
                 assert retry.success
                 executed = {e.step_key for e in retry.all_events if e.is_step_success}
                 assert executed == {"publish__published_marts"}
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
     clean_marts = read_marts(clean.publish_dir / "marts.duckdb")
     retried_marts = read_marts(broken.publish_dir / "marts.duckdb")
