@@ -49,12 +49,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
-def site_ids_of(sites_csv: Path) -> list[str]:
-    import pandas as pd
-
-    return sorted(pd.read_csv(sites_csv, dtype=str, usecols=["site_id"])["site_id"].str.strip().unique())
-
-
 def run_pipeline(settings: Settings):
     """Materialize every asset over every site, in process, with the UI's definitions."""
     import dagster as dg
@@ -68,10 +62,11 @@ def run_pipeline(settings: Settings):
     # The dbt assets are built from the manifest when their module is imported.
     prepare_dbt_manifest()
     from orchestration.defs.ingest.partitions import SITE_PARTITIONS
+    from orchestration.defs.ingest.sensors import known_sites
     from orchestration.defs.operations.jobs import all_sites_tags
     from orchestration.definitions import build_definitions
 
-    site_ids = site_ids_of(settings.sites)
+    site_ids = sorted(known_sites(settings.sites))
     if not site_ids:
         raise SystemExit(f"registry run: the site master {settings.sites} lists no site")
     ensure_dagster_home()

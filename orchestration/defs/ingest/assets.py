@@ -1,5 +1,4 @@
 """Landing-zone assets: the site master, the inbox's deliveries, one load per site."""
-import hashlib
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -52,7 +51,6 @@ def site_master(
     by_region = sites.groupby("region").size().to_dict()
     return dg.MaterializeResult(
         metadata={
-            "sha256": hashlib.sha256(cfg.sites.read_bytes()).hexdigest(),
             "n_sites": len(site_ids),
             "sites_by_region": dg.MetadataValue.json({str(k): int(v) for k, v in by_region.items()}),
             "new_partitions": len(new),

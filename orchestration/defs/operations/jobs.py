@@ -2,8 +2,6 @@
 
 import dagster as dg
 
-from orchestration.defs.ingest.partitions import SITE_PARTITIONS
-
 # Everything, all sites in one run: the nightly build and `registry run`.
 full_build_job = dg.define_asset_job(
     "registry_full_build",
