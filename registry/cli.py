@@ -61,8 +61,8 @@ def run_pipeline(settings: Settings):
         raise SystemExit(f"registry run: inbox not found: {settings.inbox} (REGISTRY_INBOX)")
     # The dbt assets are built from the manifest when their module is imported.
     prepare_dbt_manifest()
-    from orchestration.defs.ingest.partitions import SITE_PARTITIONS
-    from orchestration.defs.ingest.sensors import known_sites
+    from orchestration.defs.landing.partitions import SITE_PARTITIONS
+    from orchestration.defs.landing.sensors import known_sites
     from orchestration.defs.operations.jobs import all_sites_tags
     from orchestration.definitions import build_definitions
 
@@ -114,7 +114,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare_paper(args: argparse.Namespace) -> int:
-    from registry.outcomes import paper
+    from registry.marts import paper
 
     publish_dir = Path(args.publish_dir) if args.publish_dir else Settings.from_env().publish_dir
     marts = publish_dir / "marts.duckdb"

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from registry.config import DBT_PROJECT_DIR, PROJECT_ROOT
-from registry.ingest import dictionary
-from registry.ingest.labels import normalise_label, normalise_sheet_name
+from registry.landing import dictionary
+from registry.landing.labels import normalise_label, normalise_sheet_name
 
 VOCABULARY = PROJECT_ROOT / "registry" / "sample" / "vocabulary"
 LANGUAGES = ["en", "es", "pt", "fr", "de", "it", "nl"]

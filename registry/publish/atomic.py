@@ -63,7 +63,7 @@ def publish(marts: dict[str, pd.DataFrame], publish_dir: Path, provenance: dict,
     report.html and manifest.json to ``publish_dir``, atomically per file, the
     manifest last. ``provenance``: data_cut, load_id, deliveries (list of dicts
     with site_id, file_name, data_cut, status), generated_at, git_revision.
-    ``comparison`` (from ``registry.outcomes.paper.compare``) goes into the report.
+    ``comparison`` (from ``registry.marts.paper.compare``) goes into the report.
     """
     publish_dir = Path(publish_dir)
     publish_dir.mkdir(parents=True, exist_ok=True)

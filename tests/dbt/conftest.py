@@ -9,8 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from landing_fixture import build_landing  # noqa: E402
+from tests.dbt.landing_fixture import build_landing
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"

@@ -1,7 +1,7 @@
 """The dbt project built on the landing fixture: rejections, warnings, counts, windows, index values."""
 from __future__ import annotations
 
-from landing_fixture import DELIVERIES, EXPECTED, planted_rejections
+from tests.dbt.landing_fixture import DELIVERIES, EXPECTED, planted_rejections
 
 
 def test_parse_has_no_deprecation(dbt_run):

@@ -7,8 +7,8 @@ import os
 import dagster as dg
 import pytest
 
-from orchestration.defs.ingest.assets import INBOX_SENSOR_TRIGGER, TRIGGER_TAG
-from orchestration.defs.ingest.sensors import inbox_sensor
+from orchestration.defs.landing.assets import INBOX_SENSOR_TRIGGER, TRIGGER_TAG
+from orchestration.defs.landing.sensors import inbox_sensor
 from orchestration.resources import RegistrySettings
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from registry.outcomes import build_marts
-from outcomes.star_fixture import build_star  # tests/ is on sys.path (package test folders)
+from registry.marts import build_marts
+from tests.marts.star_fixture import build_star
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 from openpyxl import load_workbook
 
 from registry.config import PROJECT_ROOT
-from registry.outcomes.paper import compare
+from registry.marts.paper import compare
 from registry.publish import publish
 from registry.publish.report import FIGURE_IDS, TABLE_IDS
 

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.defs.ingest.partitions import SITE_PARTITIONS
+from orchestration.defs.landing.partitions import SITE_PARTITIONS
 from orchestration.defs.operations.jobs import all_sites_tags, full_build_job
 
 

@@ -6,11 +6,12 @@ import subprocess
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from orchestration.defs.outcomes.assets import MART_KEYS
+from orchestration.defs.marts.assets import MART_KEYS
 from orchestration.resources import WAREHOUSE_POOL, RegistrySettings
-from registry import outcomes, publish
+from registry import publish
+from registry.marts import read_marts
 from registry.config import PROJECT_ROOT
-from registry.outcomes import paper
+from registry.marts import paper
 
 PAPER_TARGETS = PROJECT_ROOT / "docs" / "paper-targets.yaml"
 
@@ -68,7 +69,7 @@ def published_marts(
 ) -> dg.MaterializeResult:
     cfg = settings.to_settings()
     with duckdb.get_connection() as con:
-        marts = outcomes.read_marts(con)
+        marts = read_marts(con)
         provenance = read_provenance(con, context.run.run_id)
     # The report shows the paper's figures beside the marts' (registry compare-paper).
     comparison = paper.compare(marts, PAPER_TARGETS)

@@ -17,7 +17,7 @@ EAGER_AFTER_LOADS = dg.AutomationCondition.eager().ignore(
 GROUP_BY_FOLDER = {
     "staging": "staging",
     "intermediate": "warehouse",
-    "marts": "warehouse",
+    "warehouse": "warehouse",
     "dq": "warehouse",
 }
 

@@ -137,7 +137,7 @@ def _quality_figure(quality: pd.DataFrame) -> str:
 
 
 def _paper_table(comparison: pd.DataFrame | None) -> str:
-    from registry.outcomes.paper import display_table
+    from registry.marts.paper import display_table
 
     if comparison is None:
         return ('<table id="table-paper"><caption>Paper comparison</caption><tbody><tr>'

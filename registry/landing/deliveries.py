@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from registry.ingest.schema import ensure_landing_schema
-from registry.ingest.site_master import utc_now
+from registry.landing.schema import ensure_landing_schema
+from registry.landing.site_master import utc_now
 
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)|(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)")
 _HASH_CHUNK = 1 << 20

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from registry.config import Settings
-from registry.ingest.deliveries import sheets_json
-from registry.ingest.pseudonym import patient_key_params, patient_key_sql
-from registry.ingest.schema import SHEET_FIELDS, ensure_landing_schema
-from registry.ingest.workbook import FileRejected, SheetRead, WorkbookRead, read_workbook
+from registry.landing.deliveries import sheets_json
+from registry.landing.pseudonym import patient_key_params, patient_key_sql
+from registry.landing.schema import SHEET_FIELDS, ensure_landing_schema
+from registry.landing.workbook import FileRejected, SheetRead, WorkbookRead, read_workbook
 
-log = logging.getLogger("registry.ingest")
+log = logging.getLogger("registry.landing")
 
 
 @dataclass

@@ -3,9 +3,9 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from orchestration.defs.ingest.partitions import SITE_PARTITIONS
+from orchestration.defs.landing.partitions import SITE_PARTITIONS
 from orchestration.resources import WAREHOUSE_POOL, RegistrySettings
-from registry import ingest
+from registry import landing
 
 OWNERS = ["team:data-engineering"]
 KINDS = {"python", "duckdb", "excel"}
@@ -41,8 +41,8 @@ def site_master(
 ) -> dg.MaterializeResult:
     cfg = settings.to_settings()
     with duckdb.get_connection() as con:
-        ingest.ensure_landing_schema(con)
-        sites = ingest.load_site_master(con, cfg.sites)
+        landing.ensure_landing_schema(con)
+        sites = landing.load_site_master(con, cfg.sites)
     site_ids = sorted(sites["site_id"])
     # Keep the partitions in step with the master: a new row is a new partition.
     new = [s for s in site_ids if not context.instance.has_dynamic_partition(SITE_PARTITIONS.name, s)]
@@ -75,8 +75,8 @@ def deliveries(
 ) -> dg.MaterializeResult:
     cfg = settings.to_settings()
     with duckdb.get_connection() as con:
-        ingest.ensure_landing_schema(con)
-        scan = ingest.register_inbox(con, cfg.inbox, load_id=context.run.run_id)
+        landing.ensure_landing_schema(con)
+        scan = landing.register_inbox(con, cfg.inbox, load_id=context.run.run_id)
         status_counts = dict(
             con.execute(
                 "select status, count(*) from landing.deliveries group by status order by status"
@@ -145,14 +145,14 @@ def site_landing(
         )
     site_ids = list(context.partition_keys)
     with duckdb.get_connection() as con:
-        ingest.ensure_landing_schema(con)
-        reports = [ingest.load_site(con, cfg, site_id, load_id=context.run.run_id) for site_id in site_ids]
+        landing.ensure_landing_schema(con)
+        reports = [landing.load_site(con, cfg, site_id, load_id=context.run.run_id) for site_id in site_ids]
         checks = _landing_checks(con, site_ids)
     for report in reports:
         for problem in report.problems:
             context.log.warning(problem)
 
-    totals = ingest.SiteLoadReport.combine(reports)
+    totals = landing.SiteLoadReport.combine(reports)
     changed = bool(totals.files_loaded or totals.files_rejected)
     if changed or not only_on_change(context):
         for key in SITE_LOAD_KEYS:

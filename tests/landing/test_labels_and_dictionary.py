@@ -1,7 +1,7 @@
 import pytest
 
-from registry.ingest.dictionary import header_index, sheet_name_index
-from registry.ingest.labels import normalise_label, normalise_sheet_name
+from registry.landing.dictionary import header_index, sheet_name_index
+from registry.landing.labels import normalise_label, normalise_sheet_name
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ def test_identifier_headers_are_marked_in_every_sheet_kind(header, field):
 def test_every_language_has_patient_ref_and_required_dates():
     import csv
 
-    from registry.ingest.dictionary import DATA_DIR
+    from registry.landing.dictionary import DATA_DIR
 
     with (DATA_DIR / "header_dictionary.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.ingest.assets import (
+from orchestration.defs.landing.assets import (
     DELIVERIES,
     INBOX_SENSOR_TRIGGER,
     SITE_LOAD_KEYS,
     SITE_MASTER,
     TRIGGER_TAG,
 )
-from orchestration.defs.ingest.partitions import SITE_PARTITIONS
+from orchestration.defs.landing.partitions import SITE_PARTITIONS
 from orchestration.defs.operations.jobs import all_sites_tags
 from orchestration.resources import RegistrySettings
 

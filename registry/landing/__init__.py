@@ -8,10 +8,10 @@ Entry points (the orchestrator wraps them in assets, sensors and checks):
 - ``load_site(con, settings, site_id, load_id)``: read and land a site's pending deliveries
 - ``ensure_landing_schema(con)``: create the landing tables if missing
 """
-from registry.ingest.deliveries import InboxScan, register_inbox, sites_with_changes
-from registry.ingest.load import SheetCounts, SiteLoadReport, load_site
-from registry.ingest.schema import ensure_landing_schema
-from registry.ingest.site_master import SiteMasterError, load_site_master
+from registry.landing.deliveries import InboxScan, register_inbox, sites_with_changes
+from registry.landing.load import SheetCounts, SiteLoadReport, load_site
+from registry.landing.schema import ensure_landing_schema
+from registry.landing.site_master import SiteMasterError, load_site_master
 
 __all__ = [
     "InboxScan",

@@ -23,6 +23,9 @@ IDENTIFIERS = [
     "ESPATREF0001", "ESPATREF0002", "DEPATREF0001",
 ]
 
+# The pseudonym key of the landing tests (a test value, not a secret).
+TEST_KEY = "test-pseudonym-key"
+
 SITES_CSV = """site_id,site_name,country,region,language,date_order,pain_scale,eq5d_version
 US-001,Springfield General,US,United States,en,MDY,NRS11,3L
 ES-001,Hospital Central,es,western europe,ES,DMY,VAS100,5l

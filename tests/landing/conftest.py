@@ -1,17 +1,14 @@
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from registry.config import Settings
+from tests.landing.workbooks import SITES_CSV, TEST_KEY
 
-from registry.config import Settings  # noqa: E402
-from workbooks import SITES_CSV  # noqa: E402
 
-TEST_KEY = "test-pseudonym-key"
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from registry.outcomes import build_marts
+from registry.marts import build_marts
 
 from .star_fixture import build_star
 

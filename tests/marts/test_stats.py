@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from registry.outcomes.stats import kaplan_meier, km_median, paired_tests, wilson_interval
+from registry.marts.stats import kaplan_meier, km_median, paired_tests, wilson_interval
 
 
 def test_wilson_matches_scipy_for_the_paper_infection_rate():

@@ -16,9 +16,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from registry.ingest.dictionary import HeaderMatch, header_index, sheet_name_index
-from registry.ingest.labels import normalise_label, normalise_sheet_name
-from registry.ingest.schema import REQUIRED_FIELDS, SHEET_FIELDS
+from registry.landing.dictionary import HeaderMatch, header_index, sheet_name_index
+from registry.landing.labels import normalise_label, normalise_sheet_name
+from registry.landing.schema import REQUIRED_FIELDS, SHEET_FIELDS
 
 HEADER_SEARCH_ROWS = 15
 # A note's sentence: `Total: 42 patients`, `Note: ...` (a word, then `:`), or three words or more.

@@ -4,8 +4,8 @@ import datetime as dt
 import openpyxl
 import pytest
 
-import workbooks as wbs
-from registry.ingest.workbook import FileRejected, read_workbook
+from tests.landing import workbooks as wbs
+from registry.landing.workbook import FileRejected, read_workbook
 
 
 def rows_by_source(sheet):

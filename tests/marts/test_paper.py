@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from registry.config import PROJECT_ROOT
-from registry.outcomes.paper import all_match, compare, format_comparison, round_half_up
+from registry.marts.paper import all_match, compare, format_comparison, round_half_up
 from registry.publish.duckdb_file import write_marts_duckdb
 
 TARGETS = PROJECT_ROOT / "docs" / "paper-targets.yaml"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from registry.ingest.labels import normalise_label, normalise_sheet_name
+from registry.landing.labels import normalise_label, normalise_sheet_name
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SHEET_KINDS = ("patients", "visits", "events", "exits")

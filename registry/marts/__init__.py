@@ -2,7 +2,7 @@
 schema (``warehouse.*``) and the data-quality models (``dq.*``).
 
 Entry points: ``build_marts`` (pure, returns DataFrames), ``write_marts``
-(stores them in the warehouse's ``marts`` schema); ``registry.outcomes.paper``
+(stores them in the warehouse's ``marts`` schema); ``registry.marts.paper``
 compares the marts with the paper targets.
 """
 from .build import CONTRACT_MARTS, MART_BUILDERS, MART_DESCRIPTIONS, build_marts, read_marts, write_marts

@@ -7,7 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.metadata import markdown_table
 from orchestration.resources import WAREHOUSE_POOL
-from registry import outcomes
+from registry.marts import MART_BUILDERS, MART_DESCRIPTIONS, build_marts, read_marts, write_marts
 
 STAR_INPUTS = [
     dg.AssetKey(["warehouse", name])
@@ -21,7 +21,7 @@ STAR_INPUTS = [
     )
 ] + [dg.AssetKey(["dq", "dq_delivery_summary"])]
 
-MART_KEYS = {name: dg.AssetKey(["marts", name]) for name in outcomes.MART_BUILDERS}
+MART_KEYS = {name: dg.AssetKey(["marts", name]) for name in MART_BUILDERS}
 # Marts small enough, and aggregate enough, to preview in the asset's metadata.
 PREVIEW_ROWS = 12
 
@@ -43,7 +43,7 @@ def max_rejected_share() -> float:
             group_name="marts",
             kinds={"python", "duckdb"},
             owners=["team:analytics"],
-            description=outcomes.MART_DESCRIPTIONS.get(name, f"Outcome mart `{name}`."),
+            description=MART_DESCRIPTIONS.get(name, f"Outcome mart `{name}`."),
             automation_condition=dg.AutomationCondition.eager(),
         )
         for name, key in MART_KEYS.items()
@@ -81,8 +81,8 @@ def max_rejected_share() -> float:
 )
 def outcome_marts(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     with duckdb.get_connection() as con:
-        marts = outcomes.build_marts(con)
-        outcomes.write_marts(con, marts)
+        marts = build_marts(con)
+        write_marts(con, marts)
         n_star = con.execute("select count(*) from warehouse.dim_patient").fetchone()[0]
         worst = con.execute(
             """

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from registry.ingest.schema import ensure_landing_schema
+from registry.landing.schema import ensure_landing_schema
 
 SITE_COLUMNS = ("site_id", "site_name", "country", "region", "language", "date_order", "pain_scale", "eq5d_version")
 REGIONS = ("United States", "Western Europe", "Latin America")

@@ -11,11 +11,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-import workbooks as wbs
-from conftest import TEST_KEY
-from registry.ingest import deliveries as deliveries_module
-from registry.ingest import load_site, load_site_master, register_inbox, sites_with_changes
-from registry.ingest.schema import SHEET_FIELDS
+from tests.landing import workbooks as wbs
+from tests.landing.workbooks import TEST_KEY
+from registry.landing import deliveries as deliveries_module
+from registry.landing import load_site, load_site_master, register_inbox, sites_with_changes
+from registry.landing.schema import SHEET_FIELDS
 
 US_FIRST = "US-001/US-001 export 2017-01-31.xlsx"
 EXPECTED_FIRST = {  # file -> (status, reason code)
@@ -286,10 +286,10 @@ def test_development_key_is_announced_in_the_run_log(con, settings, sites_csv, c
     put(settings.inbox, "DE-001/de_2017-07-31.xlsx", wbs.de_workbook())
     register_inbox(con, settings.inbox, "load-1")
     dev = type(settings)(**{**vars(settings), "pseudonym_key": "dev", "uses_development_key": True})
-    with caplog.at_level(logging.WARNING, logger="registry.ingest"):
+    with caplog.at_level(logging.WARNING, logger="registry.landing"):
         report = load_site(con, dev, "DE-001", "load-1")
     assert report.uses_development_key
-    assert any("development key" in r.getMessage() for r in caplog.records if r.name == "registry.ingest")
+    assert any("development key" in r.getMessage() for r in caplog.records if r.name == "registry.landing")
     assert "DEPATREF0001" not in caplog.text
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from registry.ingest import SiteMasterError, load_site_master
+from registry.landing import SiteMasterError, load_site_master
 
 
 def test_load_normalises_codes_and_replaces_the_table(con, sites_csv, tmp_path):

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from registry.outcomes import CONTRACT_MARTS, build_marts, write_marts
-from registry.outcomes.small_cells import small_cell_max_from_env
+from registry.marts import CONTRACT_MARTS, build_marts, write_marts
+from registry.marts.small_cells import small_cell_max_from_env
 
 from .star_fixture import build_star
 
