@@ -8,11 +8,11 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.defs.landing.assets import deliveries, site_landing, site_master
-from orchestration.defs.landing.sensors import ingest_site_job, inbox_sensor
+from orchestration.defs.landing.sensors import inbox_sensor, ingest_site_job
+from orchestration.defs.marts.assets import outcome_marts
 from orchestration.defs.operations.failures import run_failure_summary
 from orchestration.defs.operations.jobs import full_build_job
 from orchestration.defs.operations.schedules import nightly_full_build
-from orchestration.defs.marts.assets import outcome_marts
 from orchestration.defs.publish.assets import published_marts
 from orchestration.defs.warehouse.assets import registry_dbt_models
 from orchestration.resources import build_resources

@@ -1,6 +1,7 @@
 """Resources shared by every asset: the run's settings, the warehouse and dbt."""
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -15,7 +16,11 @@ from registry.config import DBT_PROJECT_DIR, Settings
 # writing process per file. Its limit (1) is set in the instance's dagster.yaml.
 WAREHOUSE_POOL = "registry_warehouse"
 
-DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+DBT_PROJECT = DbtProject(
+    project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR,
+    prepare_project_cli_args=["parse", "--quiet", "--vars",
+                              json.dumps({"registry_warehouse": str(Settings.from_env().warehouse)})],
+)
 
 # dbt is installed beside this interpreter; `.venv/bin/dagster dev` or
 # `.venv/bin/registry` may run without the virtualenv on PATH, where dagster-dbt

@@ -61,10 +61,10 @@ def run_pipeline(settings: Settings):
         raise SystemExit(f"registry run: inbox not found: {settings.inbox} (REGISTRY_INBOX)")
     # The dbt assets are built from the manifest when their module is imported.
     prepare_dbt_manifest()
+    from orchestration.definitions import build_definitions
     from orchestration.defs.landing.partitions import SITE_PARTITIONS
     from orchestration.defs.landing.sensors import known_sites
     from orchestration.defs.operations.jobs import all_sites_tags
-    from orchestration.definitions import build_definitions
 
     site_ids = sorted(known_sites(settings.sites))
     if not site_ids:

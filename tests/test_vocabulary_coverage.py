@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import duckdb
 import pandas as pd
-import pytest
 
 from registry.config import DBT_PROJECT_DIR, PROJECT_ROOT
 from registry.landing import dictionary

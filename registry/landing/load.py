@@ -17,7 +17,12 @@ from registry.config import Settings
 from registry.landing.deliveries import sheets_json
 from registry.landing.pseudonym import patient_key_params, patient_key_sql
 from registry.landing.schema import SHEET_FIELDS, ensure_landing_schema
-from registry.landing.workbook import FileRejected, SheetRead, WorkbookRead, read_workbook
+from registry.landing.workbook import (
+    FileRejected,
+    SheetRead,
+    WorkbookRead,
+    read_workbook,
+)
 
 log = logging.getLogger("registry.landing")
 

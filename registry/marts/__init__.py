@@ -5,7 +5,14 @@ Entry points: ``build_marts`` (pure, returns DataFrames), ``write_marts``
 (stores them in the warehouse's ``marts`` schema); ``registry.marts.paper``
 compares the marts with the paper targets.
 """
-from .build import CONTRACT_MARTS, MART_BUILDERS, MART_DESCRIPTIONS, build_marts, read_marts, write_marts
+from .build import (
+           CONTRACT_MARTS,
+           MART_BUILDERS,
+           MART_DESCRIPTIONS,
+           build_marts,
+           read_marts,
+           write_marts,
+)
 from .small_cells import DEFAULT_SMALL_CELL_MAX, small_cell_max_from_env
 
 __all__ = ["CONTRACT_MARTS", "DEFAULT_SMALL_CELL_MAX", "MART_BUILDERS", "MART_DESCRIPTIONS",

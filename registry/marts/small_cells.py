@@ -15,7 +15,6 @@ import os
 from functools import lru_cache
 from importlib import resources
 
-import numpy as np
 import pandas as pd
 
 ENV_VAR = "REGISTRY_SMALL_CELL_MAX"

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import deliveries, faults as faults_mod, model, render, truth, workbook
+from . import deliveries, model, render, truth, workbook
+from . import faults as faults_mod
 from .population import data_cut as model_data_cut
 from .sites import SITE_MASTER_COLUMNS, site_plan
 

@@ -1,14 +1,15 @@
 """One `dbt parse` + `dbt build` of the project on the landing fixture, shared by the tests."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from registry import warehouse as warehouse_db
 from tests.dbt.landing_fixture import build_landing
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -17,17 +18,18 @@ DBT = Path(sys.executable).parent / "dbt"
 
 
 def run_dbt(args: list[str], warehouse: Path, tmp: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "REGISTRY_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     cmd = [str(DBT), *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-           "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
+           "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
+           "--vars", json.dumps({"registry_warehouse": str(warehouse)})]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tmp)
 
 
 @pytest.fixture(scope="session")
 def dbt_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("dbt")
-    # not "warehouse.duckdb": its catalog name would clash with the schema `warehouse`
-    warehouse = tmp / "registry.duckdb"
+    # the name of a schema: the profile attaches the file under a fixed catalog name
+    warehouse = tmp / "warehouse.duckdb"
     build_landing(warehouse)
     parse = run_dbt(["parse"], warehouse, tmp)
     build = run_dbt(["build"], warehouse, tmp)
@@ -37,6 +39,6 @@ def dbt_run(tmp_path_factory):
 @pytest.fixture(scope="session")
 def warehouse(dbt_run):
     assert dbt_run["build"].returncode == 0, dbt_run["build"].stdout[-5000:]
-    con = duckdb.connect(str(dbt_run["warehouse"]), read_only=True)
+    con = warehouse_db.connect(dbt_run["warehouse"], read_only=True)
     yield con
     con.close()

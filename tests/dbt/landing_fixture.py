@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import duckdb
 import pandas as pd
+
+from registry import warehouse as warehouse_db
 
 LINEAGE = ["load_id", "delivery_id", "site_id", "file_name", "sheet_name", "source_row",
            "file_sha256", "data_cut", "patient_key"]
@@ -197,7 +198,7 @@ def _sheet_frame(delivery: str, sheet: str, rows: list) -> pd.DataFrame:
 
 def build_landing(db_path: Path) -> None:
     """Write the landing schema into the DuckDB file at db_path."""
-    con = duckdb.connect(str(db_path))
+    con = warehouse_db.connect(db_path)
     try:
         con.execute("create schema if not exists landing")
         sites = pd.DataFrame(SITES, columns=["site_id", "site_name", "country", "region", "language",

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +16,9 @@ pytestmark = pytest.mark.slow
 def test_dbt_docs_generate_describes_every_model_and_column(default_run, tmp_path):
     out = subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "docs", "generate", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path)],
-        capture_output=True, text=True, env={**os.environ, "REGISTRY_WAREHOUSE": str(default_run.settings.warehouse)},
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path),
+         "--vars", json.dumps({"registry_warehouse": str(default_run.settings.warehouse)})],
+        capture_output=True, text=True,
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert (tmp_path / "index.html").is_file()

@@ -1,9 +1,10 @@
 """The whole pipeline on generated inboxes: files, rows, identifiers and data quality."""
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 import pytest
+
+from registry import warehouse as warehouse_db
 
 pytestmark = pytest.mark.slow
 
@@ -11,7 +12,7 @@ LANDING_TABLES = ["patients", "visits", "events", "exits"]
 
 
 def query(run, sql: str, params=None) -> pd.DataFrame:
-    with duckdb.connect(str(run.settings.warehouse), read_only=True) as con:
+    with warehouse_db.connect(run.settings.warehouse, read_only=True) as con:
         return con.execute(sql, params or []).fetchdf()
 
 
@@ -82,7 +83,7 @@ def test_no_direct_identifier_anywhere_in_the_warehouse(run_name, request):
     # Every text cell of every table built from site data (the seeds hold only the
     # project's code lists; views only show what tables hold), searched for every
     # name, phone, id and ref.
-    with duckdb.connect(str(run.settings.warehouse), read_only=True) as con:
+    with warehouse_db.connect(run.settings.warehouse, read_only=True) as con:
         con.execute("create temp table needles as select unnest(?) as needle", [values])
         columns = con.execute(
             """select c.table_schema, c.table_name, c.column_name

@@ -2,13 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from registry import warehouse as warehouse_db
 from registry.config import Settings
 from tests.landing.workbooks import SITES_CSV, TEST_KEY
-
-
 
 
 @pytest.fixture
@@ -32,7 +30,7 @@ def warehouse(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def con(warehouse: Path):
-    connection = duckdb.connect(str(warehouse))
+    connection = warehouse_db.connect(warehouse)
     yield connection
     connection.close()
 

@@ -11,11 +11,16 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from registry.landing import deliveries as deliveries_module
+from registry.landing import (
+    load_site,
+    load_site_master,
+    register_inbox,
+    sites_with_changes,
+)
+from registry.landing.schema import SHEET_FIELDS
 from tests.landing import workbooks as wbs
 from tests.landing.workbooks import TEST_KEY
-from registry.landing import deliveries as deliveries_module
-from registry.landing import load_site, load_site_master, register_inbox, sites_with_changes
-from registry.landing.schema import SHEET_FIELDS
 
 US_FIRST = "US-001/US-001 export 2017-01-31.xlsx"
 EXPECTED_FIRST = {  # file -> (status, reason code)

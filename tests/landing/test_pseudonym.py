@@ -4,7 +4,11 @@ import hmac
 import duckdb
 import pytest
 
-from registry.landing.pseudonym import KEY_HEX_DIGITS, patient_key_params, patient_key_sql
+from registry.landing.pseudonym import (
+    KEY_HEX_DIGITS,
+    patient_key_params,
+    patient_key_sql,
+)
 
 
 @pytest.mark.parametrize("key", ["k", "registry-development-key-NOT-SECRET", "ü" * 70, "x" * 64])

@@ -4,8 +4,8 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from tests.landing import workbooks as wbs
 from registry.landing.workbook import FileRejected, read_workbook
+from tests.landing import workbooks as wbs
 
 
 def rows_by_source(sheet):

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-import duckdb
 import pytest
 
+from registry import warehouse as warehouse_db
 from registry.marts import build_marts
 
 from .star_fixture import build_star
@@ -15,7 +15,7 @@ def star_db(tmp_path):
 
 @pytest.fixture
 def star_con(star_db):
-    con = duckdb.connect(str(star_db), read_only=True)
+    con = warehouse_db.connect(star_db, read_only=True)
     yield con
     con.close()
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pandas as pd
+
+from registry import warehouse as warehouse_db
 
 DATA_CUT = date(2017, 7, 31)
 
@@ -195,7 +196,7 @@ def _frames() -> dict[str, pd.DataFrame]:
 
 def build_star(path: Path) -> Path:
     """Write the fixture star schema to the DuckDB file ``path``."""
-    con = duckdb.connect(str(path))
+    con = warehouse_db.connect(path)
     try:
         con.execute(DDL)
         for table, df in _frames().items():

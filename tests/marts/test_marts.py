@@ -1,11 +1,11 @@
 """Marts of the fixture star schema against figures worked out by hand
 (see star_fixture.py for the patients)."""
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from registry import warehouse as warehouse_db
 from registry.marts import CONTRACT_MARTS, build_marts, write_marts
 from registry.marts.small_cells import small_cell_max_from_env
 
@@ -160,13 +160,13 @@ def test_site_data_quality_lists_every_delivery_unsuppressed(marts):
 
 
 def test_build_marts_only_reads(star_db, tmp_path):
-    con = duckdb.connect(str(star_db), read_only=True)
+    con = warehouse_db.connect(star_db, read_only=True)
     build_marts(con)  # a read-only connection would fail on any write
     con.close()
 
 
 def test_write_marts_replaces_the_marts_schema(tmp_path, marts):
-    con = duckdb.connect(str(build_star(tmp_path / "writable.duckdb")))
+    con = warehouse_db.connect(build_star(tmp_path / "writable.duckdb"))
     write_marts(con, {"old_mart": pd.DataFrame({"x": [1]})})
     write_marts(con, marts)
     tables = {r[0] for r in con.execute(

@@ -12,6 +12,7 @@ import pytest
 
 from orchestration.defs.operations.failures import FAILURES_FILE, run_failure_summary
 from orchestration.resources import RegistrySettings
+from registry import warehouse as warehouse_db
 
 pytestmark = pytest.mark.slow
 
@@ -66,7 +67,7 @@ def test_a_bad_delivery_fails_the_blocking_check_and_keeps_the_previous_publish(
     assert site in gate.description  # the UI says which delivery and why
     assert publish_id(run.settings.publish_dir) == before
     # The warehouse has the bad cut as the site's current delivery; the analysts don't.
-    with duckdb.connect(str(run.settings.warehouse), read_only=True) as con:
+    with warehouse_db.connect(run.settings.warehouse, read_only=True) as con:
         current = con.execute(
             "select file_name from landing.deliveries where site_id = ? and status = 'current'", [site]
         ).fetchone()[0]
@@ -98,8 +99,8 @@ def test_the_failure_sensor_writes_a_summary(gated_run, tmp_path):
 
 
 def test_reexecution_from_failure_finishes_like_a_clean_run(tmp_path, isolated_settings, pipeline):
-    from orchestration.defs.operations.jobs import all_sites_tags
     from orchestration.definitions import full_build_job_for_reexecution
+    from orchestration.defs.operations.jobs import all_sites_tags
     from registry.sample import generate
 
     generate(tmp_path / "sample", scale=0.05, seed=5)

@@ -1,8 +1,8 @@
 """A reader in another process never fails and never sees a mix of publishes."""
 import json
 import subprocess
-import time
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from registry import warehouse as warehouse_db
 from registry.config import PROJECT_ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -166,7 +167,7 @@ def test_a_new_cut_flows_to_the_published_marts_without_a_click(dagster_ui, ui_r
     import openpyxl
 
     before = publish_state(ui_run.settings.publish_dir)
-    with duckdb.connect(str(ui_run.settings.warehouse), read_only=True) as con:
+    with warehouse_db.connect(ui_run.settings.warehouse, read_only=True) as con:
         site, file_path = con.execute(
             "select site_id, file_path from landing.deliveries where status = 'current' "
             "order by site_id limit 1"

@@ -7,7 +7,12 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.metadata import markdown_table
 from orchestration.resources import WAREHOUSE_POOL
-from registry.marts import MART_BUILDERS, MART_DESCRIPTIONS, build_marts, read_marts, write_marts
+from registry.marts import (
+    MART_BUILDERS,
+    MART_DESCRIPTIONS,
+    build_marts,
+    write_marts,
+)
 
 STAR_INPUTS = [
     dg.AssetKey(["warehouse", name])

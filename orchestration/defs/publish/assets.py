@@ -9,9 +9,8 @@ from dagster_duckdb import DuckDBResource
 from orchestration.defs.marts.assets import MART_KEYS
 from orchestration.resources import WAREHOUSE_POOL, RegistrySettings
 from registry import publish
-from registry.marts import read_marts
 from registry.config import PROJECT_ROOT
-from registry.marts import paper
+from registry.marts import paper, read_marts
 
 PAPER_TARGETS = PROJECT_ROOT / "docs" / "paper-targets.yaml"
 

@@ -1,4 +1,6 @@
 """The whole dbt project as Dagster assets; its tests are asset checks."""
+import json
+
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
@@ -21,7 +23,8 @@ def registry_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
     """`dbt build`: seeds, models and their tests, in dependency order."""
     # The op context: given the asset context, dagster-dbt 0.29 reads its
     # deprecated `context.op` when it computes the run's dbt selection.
-    events = list(dbt.cli(["build"], context=context.op_execution_context).stream())
+    vars_arg = json.dumps({"registry_warehouse": duckdb.database})
+    events = list(dbt.cli(["build", "--vars", vars_arg], context=context.op_execution_context).stream())
     # Row counts are read once dbt has exited: while it runs, its process holds
     # the warehouse file (DuckDB admits one writing process).
     with duckdb.get_connection() as con:

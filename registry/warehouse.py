@@ -1,0 +1,60 @@
+"""Opening the warehouse DuckDB file, whatever it is called.
+
+DuckDB names a file's catalog after the file: a warehouse called
+``warehouse.duckdb`` or ``marts.duckdb`` would make ``warehouse.dim_patient``
+ambiguous between catalog and schema. Every connection therefore attaches the
+file under the fixed catalog name ``registry`` (dbt's profile does the same),
+so any file name works.
+
+DuckDB admits one writing process per file. A second writer waits for the lock
+a bounded time, then fails with a message that says so (never silently).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+
+CATALOG = "registry"
+# How long a writer waits for another process to release the file.
+DEFAULT_LOCK_TIMEOUT_SECONDS = 60.0
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the warehouse file for writing."""
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text or "conflicting" in text or "being used" in text
+
+
+def connect(path: Path | str, *, read_only: bool = False,
+            lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
+            config: dict | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection whose default catalog is the warehouse file, attached as ``registry``."""
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    quoted = str(path).replace("'", "''")
+    mode = " (READ_ONLY)" if read_only else ""
+    deadline = time.monotonic() + lock_timeout
+    delay = 0.1
+    while True:
+        con = duckdb.connect(":memory:", config=config or {})
+        try:
+            con.execute(f"ATTACH '{quoted}' AS {CATALOG}{mode}")
+            con.execute(f"USE {CATALOG}")
+            return con
+        except duckdb.Error as exc:
+            con.close()
+            if not _is_lock_error(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"the warehouse {path} is held by another process (a running load?); "
+                    f"waited {lock_timeout:.0f} s: {' '.join(str(exc).split())[:300]}"
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
