@@ -3,9 +3,8 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install run test dev sample clean
+.PHONY: install run test test-fast dev sample clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,14 +22,17 @@ sample: install
 run: sample
 	$(BIN)/registry run
 
+# Everything: unit, dbt, end-to-end, UI (what CI runs).
 test: install
 	$(BIN)/python -m pytest
 
-# The Dagster UI on http://127.0.0.1:3000, with the instance `make run` used.
+# The development loop: unit, dbt and definitions tests, no whole-pipeline runs.
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not ui"
+
+# The Dagster UI on http://127.0.0.1:3000, with the instance `registry run` used.
 dev: install
-	mkdir -p $(DAGSTER_HOME)
-	test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/registry dev
 
 clean:
 	rm -rf data .dagster_home dbt_project/target dbt_project/logs

@@ -1,51 +1,56 @@
 """The registry's Dagster definitions: what `dagster dev -w workspace.yaml` loads.
 
-Path of the data: ingest (workbooks -> landing) -> staging and warehouse (dbt)
--> marts (outcome statistics) -> publish (marts.duckdb, Parquet, Excel, report).
+The data's path: landing (workbooks -> DuckDB) -> staging, intermediate, warehouse
+and dq (dbt) -> marts (outcome statistics) -> publish (marts.duckdb, Parquet, Excel,
+report). Configuration is read from the environment once, in ``resources.CONFIG``.
 """
 from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs.landing.assets import deliveries, site_landing, site_master
-from orchestration.defs.landing.sensors import inbox_sensor, ingest_site_job
+from orchestration.defs.landing.assets import inbox_strays, site_landing, site_master
+from orchestration.defs.landing.checks import LANDING_CHECKS
+from orchestration.defs.landing.sensors import inbox_sensor
 from orchestration.defs.marts.assets import outcome_marts
+from orchestration.defs.marts.checks import MART_CHECKS
 from orchestration.defs.operations.failures import run_failure_summary
 from orchestration.defs.operations.jobs import full_build_job
 from orchestration.defs.operations.schedules import nightly_full_build
 from orchestration.defs.publish.assets import published_marts
 from orchestration.defs.warehouse.assets import registry_dbt_models
-from orchestration.resources import build_resources
-from registry.config import Settings
+from orchestration.resources import CONFIG, resources_for
+from registry.config import RegistryConfig
+
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    "registry_automation",
+    target=dg.AssetSelection.all(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=15,
+    description="Declarative automation: dbt models follow the landing tables they read, their "
+    "tests run with them, the marts follow the star, and the publish follows the marts.",
+)
 
 
-def build_definitions(settings: Settings | None = None) -> dg.Definitions:
-    settings = settings or Settings.from_env()
+def definitions_for(config: RegistryConfig) -> dg.Definitions:
+    """The definitions with the resources of ``config`` (``defs`` uses the environment's)."""
     return dg.Definitions(
-        assets=[site_master, deliveries, site_landing, registry_dbt_models, outcome_marts, published_marts],
-        jobs=[full_build_job, ingest_site_job],
+        assets=[site_master, inbox_strays, site_landing, registry_dbt_models, outcome_marts, published_marts],
+        asset_checks=[*LANDING_CHECKS, *MART_CHECKS],
+        jobs=[full_build_job],
         schedules=[nightly_full_build],
-        sensors=[
-            inbox_sensor,
-            run_failure_summary,
-            dg.AutomationConditionSensorDefinition(
-                "registry_automation",
-                target=dg.AssetSelection.all(),
-                default_status=dg.DefaultSensorStatus.RUNNING,
-                minimum_interval_seconds=15,
-            ),
-        ],
-        resources=build_resources(settings),
-        # Steps run one at a time anyway (one DuckDB writer): a process per step
-        # would only add start-up time to every run the sensors launch.
+        sensors=[inbox_sensor, automation_sensor, run_failure_summary],
+        resources=resources_for(config),
+        # Steps run one at a time anyway (one DuckDB writer): a process per step would
+        # only add start-up time to every run the sensors launch.
         executor=dg.in_process_executor,
     )
 
 
-defs = build_definitions()
+defs = definitions_for(CONFIG)
 
 
 def full_build_job_for_reexecution() -> dg.JobDefinition:
-    """The full build as a reconstructable job (`dg.reconstructable(full_build_job_for_reexecution)`),
-    for runs that can be re-executed from failure outside the UI."""
-    return build_definitions().resolve_job_def("registry_full_build")
+    """The full build as a reconstructable job (`dg.reconstructable(full_build_job_for_reexecution)`)
+    with the configuration the environment describes when it is called, for runs that can be
+    re-executed from failure outside the UI."""
+    return definitions_for(RegistryConfig.from_env()).get_job_def("registry_full_build")

@@ -14,32 +14,51 @@ from types import SimpleNamespace
 
 import pytest
 
-from registry.config import ENV_VARS, Settings
+from registry.config import ENV_VARS, RegistryConfig
+
+TEST_PSEUDONYM_KEY = "test-pseudonym-key"
 
 
 @dataclass(frozen=True)
 class PipelineRun:
     root: Path
-    settings: Settings
+    config: RegistryConfig
     truth: Path
     result: object  # dagster ExecuteInProcessResult
     extra_env: dict[str, str]
 
     @property
+    def inbox(self) -> Path:
+        return self.config.path("inbox")
+
+    @property
+    def sites(self) -> Path:
+        return self.config.path("sites")
+
+    @property
+    def warehouse(self) -> Path:
+        return self.config.path("warehouse")
+
+    @property
+    def publish_dir(self) -> Path:
+        return self.config.path("publish_dir")
+
+    @property
     def marts_duckdb(self) -> Path:
-        return self.settings.publish_dir / "marts.duckdb"
+        return self.publish_dir / "marts.duckdb"
 
 
-def settings_for(root: Path) -> Settings:
-    return Settings.from_env(
-        {
-            ENV_VARS["inbox"]: str(root / "sample" / "inbox"),
-            ENV_VARS["sites"]: str(root / "sample" / "sites.csv"),
-            ENV_VARS["warehouse"]: str(root / "warehouse" / "registry.duckdb"),
-            ENV_VARS["publish_dir"]: str(root / "publish"),
-            ENV_VARS["pseudonym_key"]: "test-pseudonym-key",
-        }
-    )
+def config_for(root: Path, **overrides: object) -> RegistryConfig:
+    """The contract's variables, all under ``root`` (sample inbox in ``root/sample``)."""
+    env = {
+        ENV_VARS["inbox"]: str(root / "sample" / "inbox"),
+        ENV_VARS["sites"]: str(root / "sample" / "sites.csv"),
+        ENV_VARS["warehouse"]: str(root / "warehouse" / "registry.duckdb"),
+        ENV_VARS["publish_dir"]: str(root / "publish"),
+        ENV_VARS["pseudonym_key"]: TEST_PSEUDONYM_KEY,
+    }
+    env.update({ENV_VARS[name]: str(value) for name, value in overrides.items()})
+    return RegistryConfig.from_env(env)
 
 
 @contextmanager
@@ -57,39 +76,37 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def contract_env(settings: Settings) -> dict[str, str]:
-    """The contract's variables (section 6) pointing at `settings`."""
-    return {
-        ENV_VARS["inbox"]: str(settings.inbox),
-        ENV_VARS["sites"]: str(settings.sites),
-        ENV_VARS["warehouse"]: str(settings.warehouse),
-        ENV_VARS["publish_dir"]: str(settings.publish_dir),
-        ENV_VARS["pseudonym_key"]: settings.pseudonym_key,
-    }
+def execute(config: RegistryConfig, dagster_home: Path, extra_env: dict[str, str] | None = None):
+    """`registry run`'s pipeline with the contract's variables describing ``config``."""
+    from registry.cli.pipeline import run_pipeline
 
-
-def execute(settings: Settings, dagster_home: Path, extra_env: dict[str, str] | None = None):
-    """`registry run`'s pipeline with the contract's variables pointing at `settings`."""
-    from registry.cli import run_pipeline
-
-    with environment({**(extra_env or {}), **contract_env(settings), "DAGSTER_HOME": str(dagster_home)}):
-        return run_pipeline(settings)
+    with environment({**(extra_env or {}), **config.environment(), "DAGSTER_HOME": str(dagster_home)}):
+        return run_pipeline(RegistryConfig.from_env(dict(os.environ)))
 
 
 def run_in(root: Path, extra_env: dict[str, str] | None = None, **sample_options) -> PipelineRun:
     """Generate a sample under `root`, then run the full pipeline on it."""
     from registry.sample import generate
 
-    settings = settings_for(root)
+    config = config_for(root)
     generate(root / "sample", **sample_options)
-    result = execute(settings, root / "dagster_home", extra_env)
-    return PipelineRun(root=root, settings=settings, truth=root / "sample" / "truth", result=result,
+    result = execute(config, root / "dagster_home", extra_env)
+    return PipelineRun(root=root, config=config, truth=root / "sample" / "truth", result=result,
                        extra_env=extra_env or {})
 
 
 def rerun(run: PipelineRun):
     """The same inbox through the pipeline again, into the same warehouse and instance."""
-    return execute(run.settings, run.root / "dagster_home", run.extra_env)
+    return execute(run.config, run.root / "dagster_home", run.extra_env)
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    """`dbt parse` for the code location's configuration (the environment's), as the CLI
+    and CI do before the definitions are imported; the manifest's path."""
+    from orchestration.resources import CONFIG, prepare_dbt_manifest
+
+    return prepare_dbt_manifest(CONFIG)
 
 
 @pytest.fixture(scope="session")
@@ -117,8 +134,8 @@ def faults_run(tmp_path_factory) -> Iterator[PipelineRun]:
 def pipeline():
     """The helpers above, for tests that run the pipeline themselves (a conftest is
     not importable by name: several test folders have one)."""
-    return SimpleNamespace(run_in=run_in, execute=execute, rerun=rerun, settings_for=settings_for,
-                           environment=environment, contract_env=contract_env)
+    return SimpleNamespace(run_in=run_in, execute=execute, rerun=rerun, config_for=config_for,
+                           environment=environment)
 
 
 @pytest.fixture(scope="session")
@@ -128,6 +145,6 @@ def rerun_pipeline():
 
 
 @pytest.fixture(scope="session")
-def isolated_settings():
-    """`settings_for(root)`: the contract's variables, all under `root`."""
-    return settings_for
+def isolated_config():
+    """`config_for(root, **overrides)`: the contract's variables, all under `root`."""
+    return config_for

@@ -1,4 +1,5 @@
-"""Delivery tracking: every file of the inbox recorded in landing.deliveries.
+"""Delivery tracking: every file of a site folder recorded in landing.deliveries; the files
+outside every site folder listed in landing.inbox_strays.
 
 A file is hashed once: a later scan skips any file whose path, size and
 modification time match a registered delivery (stat only). New files start
@@ -24,30 +25,17 @@ _HASH_CHUNK = 1 << 20
 
 @dataclass
 class InboxScan:
-    """What one pass over the inbox found (counts and names only, no patient data)."""
+    """What one pass over (part of) the inbox found: counts and names, no patient data."""
 
     files_seen: int = 0
     files_unchanged: int = 0  # matched a registered delivery by path, size and mtime
     registered: dict[str, int] = field(default_factory=dict)  # status -> new deliveries
-    sites_with_new_files: list[str] = field(default_factory=list)  # known sites with pending files
     problems: list[str] = field(default_factory=list)  # "file_path: reason" of rejected/ignored/duplicate
 
     @property
     def n_new(self) -> int:
         """Files registered by this scan, whatever their status."""
         return sum(self.registered.values())
-
-    @property
-    def sites_to_load(self) -> list[str]:
-        return self.sites_with_new_files
-
-    def as_metadata(self) -> dict[str, object]:
-        return {
-            "files_seen": self.files_seen,
-            "files_unchanged": self.files_unchanged,
-            **{f"new_{status}": n for status, n in sorted(self.registered.items())},
-            "sites_with_new_files": ", ".join(self.sites_with_new_files),
-        }
 
 
 def data_cut_from_name(file_name: str) -> date | None:
@@ -99,48 +87,116 @@ def _classify(parts: tuple[str, ...], known_sites: set[str]) -> tuple[str, str |
     return "pending", None
 
 
-def _registered_stats(con) -> set[tuple[str, int, int]]:
-    rows = con.execute(
-        "SELECT file_path, size_bytes, epoch_us(modified_at) FROM landing.deliveries"
+def _registered(con, sites: list[str]) -> list[tuple]:
+    """(delivery_id, site_id, file_path, file_sha256, file_name, status, size, mtime_us) of the
+    deliveries registered for ``sites``."""
+    return con.execute(
+        "SELECT delivery_id, site_id, file_path, file_sha256, file_name, status, size_bytes, "
+        "epoch_us(modified_at) FROM landing.deliveries WHERE site_id IN (SELECT unnest(?::VARCHAR[]))",
+        [sites],
     ).fetchall()
-    return {(p, s, m) for p, s, m in rows}
 
 
 def _known_sites(con) -> set[str]:
     return {r[0] for r in con.execute("SELECT site_id FROM landing.site_master").fetchall()}
 
 
-def _inbox_files(inbox: Path):
-    """(relative posix path, parts, stat) of every file under the inbox, sorted by path."""
-    for path in sorted(p for p in inbox.rglob("*") if p.is_file()):
+def _files_under(root: Path, inbox: Path):
+    """(relative posix path, parts, stat) of the files under ``root``, sorted by path."""
+    if not root.is_dir():
+        return
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(inbox)
         yield rel.as_posix(), rel.parts, path.stat()
 
 
-def register_inbox(con, inbox: Path, load_id: str) -> InboxScan:
-    """Record every new file of the inbox in landing.deliveries; returns what was found."""
+def _site_files(inbox: Path, site_id: str):
+    """Every file of a site's folder, sub-folders included (those are reported, not loaded)."""
+    yield from _files_under(inbox / site_id, inbox)
+
+
+def _stray_files(inbox: Path, known_sites: set[str]):
+    """Files of the inbox that belong to no site of the master: the inbox root, unknown folders."""
+    if not inbox.is_dir():
+        return
+    for entry in sorted(inbox.iterdir()):
+        if entry.is_file():
+            rel = entry.relative_to(inbox)
+            yield rel.as_posix(), rel.parts, entry.stat()
+        elif entry.is_dir() and entry.name not in known_sites:
+            yield from _files_under(entry, inbox)
+
+
+def register_site(con, inbox: Path, site_id: str, load_id: str) -> InboxScan:
+    """Record every new file of one site's folder in landing.deliveries."""
+    inbox = Path(inbox)
+    return _register(con, inbox, _site_files(inbox, site_id), load_id, sites=[site_id])
+
+
+def register_strays(con, inbox: Path, load_id: str) -> InboxScan:
+    """List in landing.inbox_strays the files that belong to no site of the master (rejected
+    or ignored, with reasons): the listing is replaced, it says what the inbox holds now.
+    They are not read nor hashed; once their folder is a site of the master they are deliveries."""
     inbox = Path(inbox)
     ensure_landing_schema(con)
     known_sites = _known_sites(con)
-    # a site added to the master since: its rejected files become loadable
-    con.execute(
-        "UPDATE landing.deliveries SET status = 'pending', reason = NULL "
-        "WHERE status = 'rejected' AND reason LIKE 'unknown_site:%' "
-        "AND site_id IN (SELECT site_id FROM landing.site_master)"
-    )
-    stats = _registered_stats(con)
-    existing = con.execute(
-        "SELECT delivery_id, site_id, file_sha256, file_name, status FROM landing.deliveries"
-    ).fetchall()
+    listed = set(con.execute(
+        "SELECT file_path, size_bytes, modified_at FROM landing.inbox_strays").fetchall())
+    scan = InboxScan()
+    rows = []
+    now = utc_now()
+    for rel, parts, stat in _stray_files(inbox, known_sites):
+        status, reason = _classify(parts, known_sites)
+        scan.files_seen += 1
+        if (rel, stat.st_size, _mtime(stat)) in listed:
+            scan.files_unchanged += 1
+        else:
+            scan.registered[status] = scan.registered.get(status, 0) + 1
+        scan.problems.append(f"{rel}: {reason}")
+        rows.append((rel, parts[0] if len(parts) > 1 else None, parts[-1], stat.st_size, _mtime(stat),
+                     status, reason, load_id, now))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM landing.inbox_strays")
+        if rows:
+            con.executemany("INSERT INTO landing.inbox_strays VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return scan
+
+
+def register_inbox(con, inbox: Path, load_id: str) -> InboxScan:
+    """Every site folder and every stray file of the inbox (the whole inbox at once)."""
+    inbox = Path(inbox)
+    ensure_landing_schema(con)
+    total = register_strays(con, inbox, load_id)
+    for site_id in sorted(_known_sites(con)):
+        scan = register_site(con, inbox, site_id, load_id)
+        total.files_seen += scan.files_seen
+        total.files_unchanged += scan.files_unchanged
+        total.problems += scan.problems
+        for status, n in scan.registered.items():
+            total.registered[status] = total.registered.get(status, 0) + n
+    return total
+
+
+def _register(con, inbox: Path, files, load_id: str, sites: list[str]) -> InboxScan:
+    """Record the new ones among ``files``, read from the folders of ``sites``."""
+    ensure_landing_schema(con)
+    known_sites = _known_sites(con)
+    existing = _registered(con, sites)
+    stats = {(path, size, mtime) for _, _, path, _, _, _, size, mtime in existing}
     known_ids = {row[0] for row in existing}
     # bytes already accepted (or awaiting load) per site: a re-delivery of them is a duplicate
-    held = {(site, sha): name for _, site, sha, name, status in existing
+    held = {(site, sha): name for _, site, _, sha, name, status, _, _ in existing
             if status in ("pending", "current", "superseded")}
     scan = InboxScan()
     now = utc_now()
     new_rows: list[dict[str, object]] = []
     touched: list[tuple[int, datetime, str]] = []
-    for rel, parts, stat in _inbox_files(inbox):
+    for rel, parts, stat in files:
         scan.files_seen += 1
         if (rel, stat.st_size, _mtime_us(stat)) in stats:
             scan.files_unchanged += 1
@@ -192,7 +248,6 @@ def register_inbox(con, inbox: Path, load_id: str) -> InboxScan:
             "FROM _new_deliveries"
         )
         con.unregister("_new_deliveries")
-    scan.sites_with_new_files = pending_sites(con)
     return scan
 
 
@@ -203,25 +258,6 @@ def pending_sites(con) -> list[str]:
         "JOIN landing.site_master s USING (site_id) WHERE d.status = 'pending' ORDER BY 1"
     ).fetchall()
     return [r[0] for r in rows]
-
-
-def sites_with_changes(con, inbox: Path) -> list[str]:
-    """Known sites whose folder holds a file not registered yet, or a pending delivery (stat only)."""
-    inbox = Path(inbox)
-    ensure_landing_schema(con)
-    stats = _registered_stats(con)
-    changed = set(pending_sites(con))
-    for site in sorted(_known_sites(con) - changed):
-        folder = inbox / site
-        if not folder.is_dir():
-            continue
-        for path in folder.iterdir():
-            if path.is_file():
-                stat = path.stat()
-                if (f"{site}/{path.name}", stat.st_size, _mtime_us(stat)) not in stats:
-                    changed.add(site)
-                    break
-    return sorted(changed)
 
 
 def sheets_json(sheets: dict[str, str]) -> str:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from registry.config import Settings
 from registry.landing.deliveries import sheets_json
 from registry.landing.pseudonym import patient_key_params, patient_key_sql
 from registry.landing.schema import SHEET_FIELDS, ensure_landing_schema
@@ -23,8 +21,6 @@ from registry.landing.workbook import (
     WorkbookRead,
     read_workbook,
 )
-
-log = logging.getLogger("registry.landing")
 
 
 @dataclass
@@ -43,7 +39,7 @@ class SheetCounts:
 
 @dataclass
 class SiteLoadReport:
-    """Counts and header names of one load of one or more sites; never patient data.
+    """Counts and header names of one load of one site; never patient data.
 
     Files are named by their inbox-relative path (``SITE/name.xlsx``).
     """
@@ -58,7 +54,6 @@ class SiteLoadReport:
     unknown_columns: dict[str, list[str]] = field(default_factory=dict)  # sheet kind -> headers
     identifier_columns_dropped: dict[str, list[str]] = field(default_factory=dict)
     ignored_sheets: list[str] = field(default_factory=list)
-    uses_development_key: bool = False
 
     @property
     def problems(self) -> list[str]:
@@ -69,46 +64,6 @@ class SiteLoadReport:
         if self.ignored_sheets:
             lines.append(f"{self.site_id}: sheets ignored: {', '.join(self.ignored_sheets)}")
         return lines
-
-    @classmethod
-    def combine(cls, reports: list["SiteLoadReport"]) -> "SiteLoadReport":
-        """One report over several sites' loads (a multi-partition run)."""
-        total = cls(", ".join(r.site_id for r in reports), ", ".join(sorted({r.load_id for r in reports})))
-        for report in reports:
-            total.files_loaded += report.files_loaded
-            total.files_rejected.update(report.files_rejected)
-            total.files_skipped += report.files_skipped
-            total.ignored_sheets += [s for s in report.ignored_sheets if s not in total.ignored_sheets]
-            total.uses_development_key |= report.uses_development_key
-            for kind, counts in report.sheets.items():
-                total.sheets.setdefault(kind, SheetCounts()).add(counts)
-            for target, source in ((total.unknown_columns, report.unknown_columns),
-                                   (total.identifier_columns_dropped, report.identifier_columns_dropped)):
-                for kind, headers in source.items():
-                    merged = target.setdefault(kind, [])
-                    merged.extend(h for h in headers if h not in merged)
-        if len(reports) == 1:
-            total.current_file = reports[0].current_file
-        return total
-
-    def as_metadata(self) -> dict[str, object]:
-        """Flat values for orchestrator metadata (ints, text, JSON-able lists and dicts)."""
-        meta: dict[str, object] = {
-            "sites": self.site_id,
-            "files_loaded": len(self.files_loaded),
-            "files_rejected": len(self.files_rejected),
-            "files_skipped": self.files_skipped,
-            "current_file": self.current_file or "",
-            "uses_development_key": self.uses_development_key,
-            "rejections": dict(self.files_rejected),
-            "unknown_columns": {k: list(v) for k, v in self.unknown_columns.items()},
-            "identifier_columns_dropped": {k: list(v) for k, v in self.identifier_columns_dropped.items()},
-            "ignored_sheets": list(self.ignored_sheets),
-        }
-        for kind, counts in self.sheets.items():
-            for name, value in vars(counts).items():
-                meta[f"{kind}_{name}"] = value
-        return meta
 
     def metadata_for(self, table: str) -> dict[str, object]:
         """Metadata of one landing table's asset: patients, visits, events, exits, sheet_loads, note_rows."""
@@ -235,18 +190,15 @@ def _read_registered(inbox: Path, delivery: dict) -> WorkbookRead:
     return read_workbook(content)
 
 
-def load_site(con, settings: Settings, site_id: str, load_id: str) -> SiteLoadReport:
-    """Load every pending delivery of a known site; returns counts for the run's metadata."""
+def load_site(con, *, inbox: Path, site_id: str, load_id: str, pseudonym_key: str) -> SiteLoadReport:
+    """Load every pending delivery of a known site; returns counts for the run's metadata.
+
+    ``pseudonym_key`` is the secret of the patient keys (HMAC-SHA-256)."""
     ensure_landing_schema(con)
     if not con.execute("SELECT 1 FROM landing.site_master WHERE site_id = ?", [site_id]).fetchall():
         raise ValueError(f"site {site_id!r} is not in the site master")
-    report = SiteLoadReport(site_id, load_id, uses_development_key=settings.uses_development_key)
-    if settings.uses_development_key:
-        log.warning(
-            "REGISTRY_PSEUDONYM_KEY is not set: patient keys of site %s use the development key, "
-            "which is not secret; set the variable for real data", site_id,
-        )
-    key_params = patient_key_params(settings.pseudonym_key)
+    report = SiteLoadReport(site_id, load_id)
+    key_params = patient_key_params(pseudonym_key)
     cursor = con.execute(
         "SELECT delivery_id, site_id, file_path, file_name, file_sha256, data_cut FROM landing.deliveries "
         "WHERE site_id = ? AND status = 'pending' ORDER BY data_cut, arrived_at, file_path",
@@ -256,11 +208,10 @@ def load_site(con, settings: Settings, site_id: str, load_id: str) -> SiteLoadRe
     pending = [dict(zip(names, row)) for row in cursor.fetchall()]
     for delivery in pending:
         try:
-            workbook = _read_registered(Path(settings.inbox), delivery)
+            workbook = _read_registered(Path(inbox), delivery)
         except FileRejected as exc:
             _reject(con, delivery["delivery_id"], exc)
             report.files_rejected[delivery["file_path"]] = exc.reason
-            log.warning("site %s: file %s rejected: %s", site_id, delivery["file_path"], exc.reason)
             continue
         counts = _write_delivery(con, workbook, delivery, load_id, key_params)
         report.files_loaded.append(delivery["file_path"])
@@ -272,8 +223,6 @@ def load_site(con, settings: Settings, site_id: str, load_id: str) -> SiteLoadRe
                 if headers:
                     merged = target.setdefault(kind, [])
                     merged.extend(h for h in headers if h not in merged)
-        log.info("site %s: loaded %s (%s)", site_id, delivery["file_path"],
-                 ", ".join(f"{k} {c.data_rows} rows" for k, c in counts.items()))
     report.files_skipped = con.execute(
         "SELECT count(*) FROM landing.deliveries WHERE site_id = ? AND status <> 'pending'", [site_id]
     ).fetchall()[0][0] - len(report.files_loaded) - len(report.files_rejected)

@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS landing.deliveries (
     arrived_at TIMESTAMP, status VARCHAR, reason VARCHAR, load_id VARCHAR,
     sheets VARCHAR, ignored_sheets VARCHAR, modified_at TIMESTAMP
 );
+CREATE TABLE IF NOT EXISTS landing.inbox_strays (
+    file_path VARCHAR, site_folder VARCHAR, file_name VARCHAR, size_bytes BIGINT,
+    modified_at TIMESTAMP, status VARCHAR, reason VARCHAR, load_id VARCHAR, seen_at TIMESTAMP
+);
 CREATE TABLE IF NOT EXISTS landing.sheet_loads (
     delivery_id VARCHAR, sheet_kind VARCHAR, sheet_name VARCHAR, header_row INTEGER,
     rows_read INTEGER, data_rows INTEGER, blank_rows INTEGER, note_rows INTEGER,

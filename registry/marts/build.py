@@ -12,7 +12,7 @@ from .cohort import cancer_types, cohort_overview
 from .data_quality import site_data_quality, site_rejection_reasons
 from .disposition import disposition
 from .infections import infection_outcomes
-from .small_cells import small_cell_max_from_env, suppress
+from .small_cells import suppress
 from .survival import survival, survival_at_risk, survival_summary
 
 # Publication order. The first eight are section 7 of the site workbook contract.
@@ -36,14 +36,12 @@ SUPPRESSED_MARTS = ("cohort_overview", "cancer_types", "disposition", "pain_outc
                     "eq5d_outcomes", "infection_outcomes", "survival_summary")
 
 
-def build_marts(con: duckdb.DuckDBPyConnection, *,
-                small_cell_max: int | None = None) -> dict[str, pd.DataFrame]:
+def build_marts(con: duckdb.DuckDBPyConnection, *, small_cell_max: int) -> dict[str, pd.DataFrame]:
     """Compute every mart from ``warehouse.*`` and ``dq.*``; reads only.
 
-    ``small_cell_max`` defaults to REGISTRY_SMALL_CELL_MAX (4); 0 disables
-    suppression.
+    ``small_cell_max``: largest count suppressed in region rows (0 disables suppression).
     """
-    threshold = small_cell_max_from_env() if small_cell_max is None else small_cell_max
+    threshold = small_cell_max
     marts = {}
     for name, builder in MART_BUILDERS.items():
         df = builder(con)

@@ -31,6 +31,8 @@ import yaml
 from .frames import frame
 
 SIGNIFICANCE = 0.05
+# The paper's figures (a copy of the specification's paper targets), shipped with the package.
+PAPER_TARGETS = Path(__file__).with_name("paper_targets.yaml")
 COLUMNS = ["figure", "target", "paper_value", "mart_value", "rounding", "matches",
            "mart", "column"]
 
@@ -135,7 +137,7 @@ def _compare(spec, paper, targets: dict, marts: dict[str, pd.DataFrame]):
     raise ValueError(f"unknown comparison {kind!r} in paper_figures.csv")
 
 
-def compare(marts: dict[str, pd.DataFrame] | Path, targets_yaml: Path) -> pd.DataFrame:
+def compare(marts: dict[str, pd.DataFrame] | Path, targets_yaml: Path = PAPER_TARGETS) -> pd.DataFrame:
     """One row per figure of the paper targets: figure, target, paper_value,
     mart_value, rounding, matches (None when the figure has no mapping), mart, column."""
     if not isinstance(marts, dict):

@@ -17,7 +17,7 @@ def test_dbt_docs_generate_describes_every_model_and_column(default_run, tmp_pat
     out = subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "docs", "generate", "--project-dir", str(DBT_PROJECT_DIR),
          "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path),
-         "--vars", json.dumps({"registry_warehouse": str(default_run.settings.warehouse)})],
+         "--vars", json.dumps({"registry_warehouse": str(default_run.warehouse)})],
         capture_output=True, text=True,
     )
     assert out.returncode == 0, out.stdout + out.stderr

@@ -12,7 +12,7 @@ LANDING_TABLES = ["patients", "visits", "events", "exits"]
 
 
 def query(run, sql: str, params=None) -> pd.DataFrame:
-    with warehouse_db.connect(run.settings.warehouse, read_only=True) as con:
+    with warehouse_db.connect(run.warehouse, read_only=True) as con:
         return con.execute(sql, params or []).fetchdf()
 
 
@@ -83,7 +83,7 @@ def test_no_direct_identifier_anywhere_in_the_warehouse(run_name, request):
     # Every text cell of every table built from site data (the seeds hold only the
     # project's code lists; views only show what tables hold), searched for every
     # name, phone, id and ref.
-    with warehouse_db.connect(run.settings.warehouse, read_only=True) as con:
+    with warehouse_db.connect(run.warehouse, read_only=True) as con:
         con.execute("create temp table needles as select unnest(?) as needle", [values])
         columns = con.execute(
             """select c.table_schema, c.table_name, c.column_name
@@ -102,7 +102,7 @@ def test_no_direct_identifier_anywhere_in_the_warehouse(run_name, request):
             hits += [(schema, table, column, f[0]) for f in found]
     assert not hits, hits
     # And the file's bytes (whatever DuckDB left uncompressed), for the longer values.
-    raw = run.settings.warehouse.read_bytes()
+    raw = run.warehouse.read_bytes()
     assert not [v for v in values if len(v) >= 8 and v.encode() in raw]
 
 

@@ -84,7 +84,7 @@ def test_every_mart_equals_the_truth_with_faults_planted(faults_run, mart):
 
 
 def test_published_files_exist(default_run):
-    publish = default_run.settings.publish_dir
+    publish = default_run.publish_dir
     for name in ["marts.duckdb", "registry_marts.xlsx", "report.html", "manifest.json"]:
         assert (publish / name).is_file(), name
     for mart in MART_KEYS:
@@ -96,7 +96,7 @@ def test_published_files_exist(default_run):
 def test_compare_paper_matches_every_figure(default_run):
     out = subprocess.run(
         [str(Path(sys.executable).parent / "registry"), "compare-paper", "--check",
-         "--publish-dir", str(default_run.settings.publish_dir)],
+         "--publish-dir", str(default_run.publish_dir)],
         cwd=PROJECT_ROOT, capture_output=True, text=True,
     )
     assert out.returncode == 0, out.stdout + out.stderr
@@ -106,5 +106,5 @@ def test_compare_paper_matches_every_figure(default_run):
 
 
 def test_the_report_shows_the_paper_side_by_side(default_run):
-    html = (default_run.settings.publish_dir / "report.html").read_text()
+    html = (default_run.publish_dir / "report.html").read_text()
     assert "1403" in html and "0.0007" in html

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from registry import warehouse as warehouse_db
-from registry.config import Settings
 from tests.landing.workbooks import SITES_CSV, TEST_KEY
 
 
@@ -36,8 +36,6 @@ def con(warehouse: Path):
 
 
 @pytest.fixture
-def settings(tmp_path: Path, inbox: Path, sites_csv: Path, warehouse: Path) -> Settings:
-    return Settings(
-        inbox=inbox, sites=sites_csv, warehouse=warehouse, publish_dir=tmp_path / "publish",
-        pseudonym_key=TEST_KEY, uses_development_key=False,
-    )
+def settings(inbox: Path, sites_csv: Path, warehouse: Path) -> SimpleNamespace:
+    """What the landing functions are given: the inbox, the site master, the key."""
+    return SimpleNamespace(inbox=inbox, sites=sites_csv, warehouse=warehouse, pseudonym_key=TEST_KEY)

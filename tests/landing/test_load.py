@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 import os
 from pathlib import Path
 
@@ -16,8 +15,8 @@ from registry.landing import (
     load_site,
     load_site_master,
     register_inbox,
-    sites_with_changes,
 )
+from registry.landing.deliveries import pending_sites
 from registry.landing.schema import SHEET_FIELDS
 from tests.landing import workbooks as wbs
 from tests.landing.workbooks import TEST_KEY
@@ -58,9 +57,14 @@ def build_first_inbox(inbox: Path) -> None:
     put(inbox, "README.txt", b"drop files in your site folder")
 
 
+def load(con, settings, site_id: str, load_id: str):
+    return load_site(con, inbox=settings.inbox, site_id=site_id, load_id=load_id,
+                     pseudonym_key=settings.pseudonym_key)
+
+
 def run(con, settings, load_id: str):
     scan = register_inbox(con, settings.inbox, load_id)
-    reports = {site: load_site(con, settings, site, load_id) for site in scan.sites_with_new_files}
+    reports = {site: load(con, settings, site, load_id) for site in pending_sites(con)}
     return scan, reports
 
 
@@ -73,12 +77,14 @@ def loaded(con, settings, sites_csv):
 
 
 def statuses(con) -> dict[str, tuple[str, str | None]]:
-    rows = con.execute("SELECT file_path, status, reason FROM landing.deliveries").fetchall()
+    """Every file of the inbox: the site folders' deliveries and the strays outside them."""
+    rows = con.execute("SELECT file_path, status, reason FROM landing.deliveries UNION ALL "
+                       "SELECT file_path, status, reason FROM landing.inbox_strays").fetchall()
     return {p: (s, r.split(":")[0] if r else None) for p, s, r in rows}
 
 
 def table_counts(con) -> dict[str, int]:
-    tables = ["deliveries", "sheet_loads", "note_rows", *SHEET_FIELDS]
+    tables = ["deliveries", "inbox_strays", "sheet_loads", "note_rows", *SHEET_FIELDS]
     return {t: con.execute(f"SELECT count(*) FROM landing.{t}").fetchall()[0][0] for t in tables}
 
 
@@ -100,8 +106,8 @@ def test_every_file_is_accounted_for(con, settings, loaded):
     assert us.unknown_columns["patients"] == ["Comments", "(column 11 without header)"]
     assert us.identifier_columns_dropped["patients"] == ["Patient name", "Phone", "MRN", "E-mail"]
     assert us.ignored_sheets == ["Lookup lists"]
-    meta = us.as_metadata()
-    assert meta["patients_data_rows"] == 4 and meta["files_loaded"] == 1
+    meta = us.metadata_for("patients")
+    assert meta["rows_kept"] == 4 and meta["files_loaded"] == 1
     cuts = dict(con.execute("SELECT file_path, strftime(data_cut, '%Y-%m-%d') || ' ' || data_cut_source "
                             "FROM landing.deliveries").fetchall())
     assert cuts[US_FIRST] == "2017-01-31 file_name"
@@ -209,10 +215,9 @@ def test_rerunning_the_same_inbox_changes_nothing_and_hashes_nothing(con, settin
     monkeypatch.setattr(deliveries_module, "file_sha256", no_hashing)
     scan, reports = run(con, settings, "load-2")
     assert scan.files_unchanged == scan.files_seen == len(EXPECTED_FIRST)
-    assert scan.sites_with_new_files == [] and reports == {}
-    assert sites_with_changes(con, settings.inbox) == []
+    assert reports == {}
     for site in ("US-001", "ES-001"):
-        report = load_site(con, settings, site, "load-3")
+        report = load(con, settings, site, "load-3")
         assert report.files_loaded == [] and report.files_skipped >= 1
     assert table_counts(con) == before
     assert statuses(con) == statuses_before
@@ -222,18 +227,17 @@ def test_a_touched_file_is_hashed_once_and_stays_one_delivery(con, settings, loa
     before = table_counts(con)
     path = settings.inbox / US_FIRST
     os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 3600))
-    assert sites_with_changes(con, settings.inbox) == ["US-001"]
     scan, reports = run(con, settings, "load-2")
     assert scan.files_unchanged == scan.files_seen and reports == {}
     assert table_counts(con) == before
-    assert sites_with_changes(con, settings.inbox) == []
+    scan, _ = run(con, settings, "load-3")  # its new modification time is recorded
+    assert scan.files_unchanged == scan.files_seen
 
 
 def test_a_newer_cut_supersedes_the_older(con, settings, loaded):
     put(settings.inbox, "US-001/US-001 export 20170731.xlsx", wbs.us_workbook(extra_patient=True))
-    assert sites_with_changes(con, settings.inbox) == ["US-001"]
     scan, reports = run(con, settings, "load-2")
-    assert scan.sites_with_new_files == ["US-001"]
+    assert sorted(reports) == ["US-001"]
     assert statuses(con)[US_FIRST] == ("superseded", None)
     assert statuses(con)["US-001/US-001 export 20170731.xlsx"] == ("current", None)
     assert reports["US-001"].current_file == "US-001 export 20170731.xlsx"
@@ -268,7 +272,7 @@ def test_a_site_added_to_the_master_gets_its_rejected_files_loaded(con, settings
     more.write_text(sites_csv.read_text() + "XX-999,New site,NL,Western Europe,nl,DMY,NRS11,5L\n")
     load_site_master(con, more)
     scan, reports = run(con, settings, "load-2")
-    assert "XX-999" in scan.sites_with_new_files
+    assert "XX-999" in reports
     assert statuses(con)["XX-999/export_2017-07-31.xlsx"] == ("current", None)
     assert reports["XX-999"].sheets["patients"].data_rows == 1
 
@@ -278,7 +282,7 @@ def test_a_file_replaced_between_registration_and_load_is_not_landed(con, settin
     put(settings.inbox, "DE-001/de_2017-07-31.xlsx", wbs.de_workbook())
     register_inbox(con, settings.inbox, "load-1")
     put(settings.inbox, "DE-001/de_2017-07-31.xlsx", wbs.es_workbook())
-    report = load_site(con, settings, "DE-001", "load-1")
+    report = load(con, settings, "DE-001", "load-1")
     assert report.files_rejected["DE-001/de_2017-07-31.xlsx"].startswith("unreadable_workbook: the file changed")
     assert table_counts(con)["patients"] == 0
     run(con, settings, "load-2")  # the new bytes are a delivery of their own
@@ -286,22 +290,10 @@ def test_a_file_replaced_between_registration_and_load_is_not_landed(con, settin
     assert rows == [("DE-001/de_2017-07-31.xlsx", "current"), ("DE-001/de_2017-07-31.xlsx", "rejected")]
 
 
-def test_development_key_is_announced_in_the_run_log(con, settings, sites_csv, caplog):
-    load_site_master(con, sites_csv)
-    put(settings.inbox, "DE-001/de_2017-07-31.xlsx", wbs.de_workbook())
-    register_inbox(con, settings.inbox, "load-1")
-    dev = type(settings)(**{**vars(settings), "pseudonym_key": "dev", "uses_development_key": True})
-    with caplog.at_level(logging.WARNING, logger="registry.landing"):
-        report = load_site(con, dev, "DE-001", "load-1")
-    assert report.uses_development_key
-    assert any("development key" in r.getMessage() for r in caplog.records if r.name == "registry.landing")
-    assert "DEPATREF0001" not in caplog.text
-
-
 def test_loading_an_unknown_site_is_an_error(con, settings, sites_csv):
     load_site_master(con, sites_csv)
     with pytest.raises(ValueError, match="XX-999"):
-        load_site(con, settings, "XX-999", "load-1")
+        load(con, settings, "XX-999", "load-1")
 
 
 def test_landing_schema_matches_the_architecture(con, loaded):
@@ -327,20 +319,21 @@ def test_landing_schema_matches_the_architecture(con, loaded):
 def test_reports_for_the_orchestrator_hold_counts_and_headers_only(con, loaded):
     scan, reports = loaded
     assert scan.n_new == len(EXPECTED_FIRST)
-    assert scan.sites_to_load == ["BR-001", "DE-001", "ES-001", "US-001"]
+    assert sorted(reports) == ["BR-001", "DE-001", "ES-001", "US-001"]
     assert any(p.startswith("XX-999/export_2017-07-31.xlsx: unknown_site") for p in scan.problems)
-    total = type(reports["US-001"]).combine(list(reports.values()))
-    assert total.sheets["patients"].data_rows == 4 + 2
-    assert len(total.files_rejected) == 3 and len(total.files_loaded) == 2
-    patients = total.metadata_for("patients")
-    assert (patients["rows_kept"], patients["note_rows"], patients["blank_rows"]) == (6, 2, 2)
-    assert set(patients["identifier_columns_dropped"]) == {
+    assert sum(r.sheets["patients"].data_rows for r in reports.values() if "patients" in r.sheets) == 4 + 2
+    assert sum(len(r.files_rejected) for r in reports.values()) == 3
+    assert sum(len(r.files_loaded) for r in reports.values()) == 2
+    patients = [r.metadata_for("patients") for r in reports.values()]
+    assert sum(p["rows_kept"] for p in patients) == 6
+    assert sum(p["note_rows"] for p in patients) == 2 and sum(p["blank_rows"] for p in patients) == 2
+    assert {h for p in patients for h in p["identifier_columns_dropped"]} == {
         "Patient name", "Phone", "MRN", "E-mail", "Nombre y apellidos", "DNI", "Teléfono"}
-    assert total.metadata_for("note_rows")["patients_note_rows"] == 2
-    assert "DE-001/broken 2017-07-31.xlsx" in total.metadata_for("sheet_loads")["rejections"]
-    assert any("rejected, unreadable_workbook" in p for p in total.problems)
-    everything = json.dumps([total.as_metadata(), *(total.metadata_for(t) for t in
-                             ("patients", "visits", "events", "exits", "note_rows", "sheet_loads")), total.problems,
-                             scan.problems], ensure_ascii=False)
+    assert sum(r.metadata_for("note_rows").get("patients_note_rows", 0) for r in reports.values()) == 2
+    assert "DE-001/broken 2017-07-31.xlsx" in reports["DE-001"].metadata_for("sheet_loads")["rejections"]
+    assert any("rejected, unreadable_workbook" in p for r in reports.values() for p in r.problems)
+    everything = json.dumps([*(r.metadata_for(t) for r in reports.values() for t in
+                               ("patients", "visits", "events", "exits", "note_rows", "sheet_loads")),
+                             [r.problems for r in reports.values()], scan.problems], ensure_ascii=False)
     for needle in wbs.IDENTIFIERS:
         assert needle not in everything

@@ -7,7 +7,6 @@ from scipy import stats as sps
 
 from registry import warehouse as warehouse_db
 from registry.marts import CONTRACT_MARTS, build_marts, write_marts
-from registry.marts.small_cells import small_cell_max_from_env
 
 from .star_fixture import build_star
 
@@ -74,17 +73,12 @@ def test_small_cells_are_suppressed_in_region_rows_only(marts):
         assert not all_rows["suppressed"].any(), name
 
 
-def test_threshold_is_configurable(star_con, monkeypatch):
+def test_threshold_is_configurable(star_con):
     exact = build_marts(star_con, small_cell_max=0)
     assert not exact["cohort_overview"]["suppressed"].any()
     assert row(exact["cohort_overview"], region="Latin America").n_patients == 3
     strict = build_marts(star_con, small_cell_max=6)
     assert pd.isna(row(strict["cohort_overview"], region="Western Europe").n_patients)
-    monkeypatch.setenv("REGISTRY_SMALL_CELL_MAX", "0")
-    assert small_cell_max_from_env() == 0
-    assert not build_marts(star_con)["cohort_overview"]["suppressed"].any()
-    monkeypatch.delenv("REGISTRY_SMALL_CELL_MAX")
-    assert small_cell_max_from_env() == 4
 
 
 def test_cancer_types(marts):
@@ -161,7 +155,7 @@ def test_site_data_quality_lists_every_delivery_unsuppressed(marts):
 
 def test_build_marts_only_reads(star_db, tmp_path):
     con = warehouse_db.connect(star_db, read_only=True)
-    build_marts(con)  # a read-only connection would fail on any write
+    build_marts(con, small_cell_max=4)  # a read-only connection would fail on any write
     con.close()
 
 

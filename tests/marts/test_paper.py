@@ -5,11 +5,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from registry.config import PROJECT_ROOT
-from registry.marts.paper import all_match, compare, format_comparison, round_half_up
+from registry.marts.paper import (
+    PAPER_TARGETS,
+    all_match,
+    compare,
+    format_comparison,
+    round_half_up,
+)
 from registry.publish.duckdb_file import write_marts_duckdb
 
-TARGETS = PROJECT_ROOT / "docs" / "paper-targets.yaml"
+TARGETS = PAPER_TARGETS
 
 
 def paper_marts() -> dict[str, pd.DataFrame]:

@@ -1,6 +1,8 @@
-"""The Dagster definitions load, as the UI and `registry run` load them."""
+"""The Dagster definitions load, as the UI and `registry run` load them, and the asset graph
+is what the snapshot says (set REGISTRY_UPDATE_SNAPSHOTS=1 to rewrite it after a deliberate change)."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,55 +13,87 @@ import pytest
 from registry.config import PROJECT_ROOT
 
 BIN = Path(sys.executable).parent
+SNAPSHOT = Path(__file__).with_name("asset_graph_snapshot.json")
 
 
 @pytest.fixture(scope="module")
-def defs(tmp_path_factory, isolated_settings):
-    from orchestration.resources import prepare_dbt_manifest
+def defs(tmp_path_factory, isolated_config, dbt_manifest):
+    from orchestration.definitions import definitions_for
 
-    prepare_dbt_manifest()
-    from orchestration.definitions import build_definitions
-
-    return build_definitions(isolated_settings(tmp_path_factory.mktemp("defs")))
+    return definitions_for(isolated_config(tmp_path_factory.mktemp("defs")))
 
 
-def test_dbt_parse_is_clean():
-    out = subprocess.run(
-        [str(BIN / "dbt"), "parse", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--vars", "{registry_warehouse: ':memory:'}"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True,
-    )
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert "deprecat" not in (out.stdout + out.stderr).lower(), out.stdout
-
-
-def test_every_layer_is_in_the_asset_graph(defs):
+def graph_specs(defs) -> dict:
+    """Every asset and check of the graph as plain data: group, kinds, owners, partitioning,
+    upstream keys, automation, and its checks (name, blocking)."""
     graph = defs.resolve_asset_graph()
-    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    for expected in [
-        "landing/site_master", "landing/deliveries", "landing/patients", "landing/visits",
-        "landing/events", "landing/exits",
-        "staging/stg_landing__patients", "warehouse/dim_patient", "warehouse/fct_assessment",
-        "warehouse/fct_patient_follow_up", "dq/dq_rejections",
-        "marts/cohort_overview", "marts/site_data_quality", "marts/survival",
-        "publish/published_marts",
-    ]:
-        assert expected in keys, expected
-    groups = {graph.get(key).group_name for key in graph.get_all_asset_keys() if graph.get(key).is_materializable}
-    assert {"ingest", "staging", "warehouse", "marts", "publish"} <= groups
+    checks: dict[str, list] = {}
+    for key in graph.asset_check_keys:
+        spec = graph.get_check_spec(key)
+        checks.setdefault(key.asset_key.to_user_string(), []).append([key.name, spec.blocking])
+    out = {}
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        if not node.is_materializable:
+            continue
+        out[key.to_user_string()] = {
+            "group": node.group_name,
+            "kinds": sorted(node.kinds),
+            "owners": sorted(node.owners),
+            "partitioned": node.partitions_def is not None,
+            "deps": sorted(parent.to_user_string() for parent in node.parent_keys),
+            "automated": node.automation_condition is not None,
+            "has_description": bool(node.description),
+            "checks": sorted(checks.get(key.to_user_string(), [])),
+        }
+    return out
 
 
-def test_dbt_tests_are_asset_checks(defs):
-    checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
-    assert any(name.startswith("unique_") for name in checks)
-    assert {"has_patients", "total_matches_star", "rejected_share_below_threshold"} <= checks
+def test_the_asset_graph_matches_its_snapshot(defs):
+    specs = graph_specs(defs)
+    if os.environ.get("REGISTRY_UPDATE_SNAPSHOTS"):
+        SNAPSHOT.write_text(json.dumps(specs, indent=1, sort_keys=True) + "\n")
+    assert specs == json.loads(SNAPSHOT.read_text())
+
+
+def test_groups_follow_the_datas_path(defs):
+    groups = {spec["group"] for spec in graph_specs(defs).values()}
+    assert groups == {"landing", "seeds", "staging", "intermediate", "warehouse", "dq", "marts", "publish"}
+
+
+def test_every_asset_check_and_sensor_is_described(defs):
+    graph = defs.resolve_asset_graph()
+    undescribed = [key.to_user_string() for key in graph.get_all_asset_keys()
+                   if graph.get(key).is_materializable and not graph.get(key).description]
+    undescribed += [str(key) for key in graph.asset_check_keys if not graph.get_check_spec(key).description]
+    undescribed += [s.name for s in defs.sensors if not s.description]
+    undescribed += [s.name for s in defs.schedules if not s.description]
+    assert undescribed == []
+
+
+def test_dbt_tests_are_blocking_asset_checks_that_run_with_their_model(defs):
+    graph = defs.resolve_asset_graph()
+    dbt_checks = [k for k in graph.asset_check_keys if k.name.startswith(("unique_", "not_null_"))]
+    assert dbt_checks and all(graph.get_check_spec(k).blocking for k in dbt_checks)
+    assert all(graph.get(k).automation_condition is not None for k in dbt_checks)
 
 
 def test_jobs_schedule_and_sensors(defs):
     assert defs.resolve_job_def("registry_full_build")
-    assert defs.resolve_job_def("ingest_site")
     assert defs.resolve_schedule_def("nightly_full_build")
     for name in ["inbox_sensor", "run_failure_summary", "registry_automation"]:
         assert defs.resolve_sensor_def(name)
+
+
+def test_dbt_parse_is_clean(tmp_path):
+    out = subprocess.run(
+        [str(BIN / "dbt"), "parse", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
+         "--target-path", str(tmp_path), "--log-path", str(tmp_path),
+         "--vars", json.dumps({"registry_warehouse": ":memory:"})],
+        cwd=PROJECT_ROOT, capture_output=True, text=True,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "deprecat" not in (out.stdout + out.stderr).lower(), out.stdout
 
 
 def test_dagster_validates_the_workspace(defs, tmp_path):
@@ -70,3 +104,15 @@ def test_dagster_validates_the_workspace(defs, tmp_path):
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "DeprecationWarning" not in out.stderr and "deprecated" not in out.stderr.lower(), out.stderr
+
+
+def test_nothing_is_written_when_the_definitions_are_imported(tmp_path, dbt_manifest):
+    """Importing the code location creates no folder and changes no environment variable."""
+    root = tmp_path / "fresh"
+    env = {**os.environ, "REGISTRY_WAREHOUSE": str(root / "w" / "registry.duckdb"),
+           "REGISTRY_STATE_DIR": str(dbt_manifest.parents[2]), "REGISTRY_PUBLISH_DIR": str(root / "p")}
+    code = ("import os; before = dict(os.environ); import orchestration.definitions; "
+            "assert dict(os.environ) == before, 'environment changed'")
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert not root.exists()

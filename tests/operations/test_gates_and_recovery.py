@@ -46,8 +46,8 @@ def write_bad_cut(site_dir: Path) -> Path:
 def gated_run(tmp_path_factory, pipeline):
     run = pipeline.run_in(tmp_path_factory.mktemp("gates"), scale=0.05, seed=11)
     assert run.result.success
-    before = publish_id(run.settings.publish_dir)
-    bad_site = sorted(p for p in run.settings.inbox.iterdir() if p.is_dir())[0]
+    before = publish_id(run.publish_dir)
+    bad_site = sorted(p for p in run.inbox.iterdir() if p.is_dir())[0]
     write_bad_cut(bad_site)
     result = pipeline.execute(run.settings, run.root / "dagster_home")
     return run, before, result, bad_site.name
@@ -65,9 +65,9 @@ def test_a_bad_delivery_fails_the_blocking_check_and_keeps_the_previous_publish(
     gate = checks["rejected_share_below_threshold"]
     assert not gate.passed
     assert site in gate.description  # the UI says which delivery and why
-    assert publish_id(run.settings.publish_dir) == before
+    assert publish_id(run.publish_dir) == before
     # The warehouse has the bad cut as the site's current delivery; the analysts don't.
-    with warehouse_db.connect(run.settings.warehouse, read_only=True) as con:
+    with warehouse_db.connect(run.warehouse, read_only=True) as con:
         current = con.execute(
             "select file_name from landing.deliveries where site_id = ? and status = 'current'", [site]
         ).fetchone()[0]
@@ -87,8 +87,8 @@ def test_the_failure_sensor_writes_a_summary(gated_run, tmp_path):
             sensor_name="run_failure_summary", dagster_instance=instance, dagster_run=dagster_run,
             dagster_event=failure,
             resources={"settings": RegistrySettings(
-                inbox=str(run.settings.inbox), sites=str(run.settings.sites),
-                warehouse=str(run.settings.warehouse), publish_dir=str(tmp_path),
+                inbox=str(run.inbox), sites=str(run.sites),
+                warehouse=str(run.warehouse), publish_dir=str(tmp_path),
             )},
         ).for_run_failure()
         run_failure_summary(context)

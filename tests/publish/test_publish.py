@@ -6,7 +6,6 @@ import pandas as pd
 import pyarrow.parquet as pq
 from openpyxl import load_workbook
 
-from registry.config import PROJECT_ROOT
 from registry.marts.paper import compare
 from registry.publish import publish
 from registry.publish.report import FIGURE_IDS, TABLE_IDS
@@ -74,7 +73,7 @@ class _Collector(HTMLParser):
 
 
 def test_report_is_self_contained_with_every_table_and_figure(tmp_path, fixture_marts, provenance):
-    comparison = compare(fixture_marts, PROJECT_ROOT / "docs" / "paper-targets.yaml")
+    comparison = compare(fixture_marts)
     result = publish(fixture_marts, tmp_path, provenance, comparison=comparison)
     html = result.report.read_text(encoding="utf-8")
     parser = _Collector()

@@ -7,9 +7,11 @@ import pytest
 import yaml
 from scipy import stats
 
+from registry.marts.paper import PAPER_TARGETS
+
 from .conftest import PROJECT
 
-TARGETS = yaml.safe_load((PROJECT / "docs" / "paper-targets.yaml").read_text())
+TARGETS = yaml.safe_load((PAPER_TARGETS).read_text())
 SEEDS = PROJECT / "dbt_project" / "seeds"
 
 

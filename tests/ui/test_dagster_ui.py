@@ -73,11 +73,11 @@ def dagster_ui(ui_run, tmp_path_factory):
     env = {
         **os.environ,
         "DAGSTER_HOME": str(default_run.root / "dagster_home"),
-        "REGISTRY_INBOX": str(default_run.settings.inbox),
-        "REGISTRY_SITES": str(default_run.settings.sites),
-        "REGISTRY_WAREHOUSE": str(default_run.settings.warehouse),
-        "REGISTRY_PUBLISH_DIR": str(default_run.settings.publish_dir),
-        "REGISTRY_PSEUDONYM_KEY": default_run.settings.pseudonym_key,
+        "REGISTRY_INBOX": str(default_run.inbox),
+        "REGISTRY_SITES": str(default_run.sites),
+        "REGISTRY_WAREHOUSE": str(default_run.warehouse),
+        "REGISTRY_PUBLISH_DIR": str(default_run.publish_dir),
+        "REGISTRY_PSEUDONYM_KEY": default_run.config.secret_key(),
     }
     with open(log, "wb") as out:
         process = subprocess.Popen(
@@ -166,24 +166,24 @@ def test_a_new_cut_flows_to_the_published_marts_without_a_click(dagster_ui, ui_r
     import duckdb
     import openpyxl
 
-    before = publish_state(ui_run.settings.publish_dir)
-    with warehouse_db.connect(ui_run.settings.warehouse, read_only=True) as con:
+    before = publish_state(ui_run.publish_dir)
+    with warehouse_db.connect(ui_run.warehouse, read_only=True) as con:
         site, file_path = con.execute(
             "select site_id, file_path from landing.deliveries where status = 'current' "
             "order by site_id limit 1"
         ).fetchone()
     # Saved again by openpyxl: the same records in new bytes, as a site's next cut.
-    workbook = openpyxl.load_workbook(ui_run.settings.inbox / file_path)
-    new_cut = ui_run.settings.inbox / site / f"{site} next cut 2017-08-31.xlsx"
+    workbook = openpyxl.load_workbook(ui_run.inbox / file_path)
+    new_cut = ui_run.inbox / site / f"{site} next cut 2017-08-31.xlsx"
     workbook.save(new_cut)
 
     deadline = time.monotonic() + 420
-    while publish_state(ui_run.settings.publish_dir) == before:
+    while publish_state(ui_run.publish_dir) == before:
         assert time.monotonic() < deadline, "the new cut did not reach the published marts"
         time.sleep(5)
     # The publish may still be swapping files in: read the marts once it settled.
     time.sleep(2)
-    with duckdb.connect(str(ui_run.settings.publish_dir / "marts.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(ui_run.publish_dir / "marts.duckdb"), read_only=True) as con:
         status = con.execute(
             "select status from site_data_quality where site_id = ? and file_name = ?",
             [site, new_cut.name],

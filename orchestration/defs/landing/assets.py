@@ -1,95 +1,88 @@
-"""Landing-zone assets: the site master, the inbox's deliveries, one load per site."""
+"""Landing assets: the site master, the files outside every site folder, one load per site.
+
+Each asset writes the landing tables named by its key; the library
+(``registry.landing``) does the work, the asset passes configuration and reports.
+"""
+
+import hashlib
+from pathlib import Path
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.landing.partitions import SITE_PARTITIONS
-from orchestration.resources import WAREHOUSE_POOL, RegistrySettings
+from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
 from registry import landing
+from registry.config import RegistryConfig
 
 OWNERS = ["team:data-engineering"]
-KINDS = {"python", "duckdb", "excel"}
-
-# Runs the inbox sensor launches carry this tag; in them a site whose deliveries did
-# not change materializes no landing table, so declarative automation rebuilds nothing.
-TRIGGER_TAG = "registry/trigger"
-INBOX_SENSOR_TRIGGER = "inbox_sensor"
+GROUP = "landing"
 
 SITE_MASTER = dg.AssetKey(["landing", "site_master"])
-DELIVERIES = dg.AssetKey(["landing", "deliveries"])
-# Tables written by a site's load, one asset each so dbt sources attach to them.
-SITE_LOAD_TABLES = ("patients", "visits", "events", "exits", "sheet_loads", "note_rows")
-SITE_LOAD_KEYS = [dg.AssetKey(["landing", table]) for table in SITE_LOAD_TABLES]
+INBOX_STRAYS = dg.AssetKey(["landing", "inbox_strays"])
+# Tables written by a site's load, one asset each so that dbt sources attach to them.
+SITE_LOAD_TABLES = ("deliveries", "patients", "visits", "events", "exits", "sheet_loads", "note_rows")
+SITE_LOAD_KEYS = {table: dg.AssetKey(["landing", table]) for table in SITE_LOAD_TABLES}
+PATIENTS = SITE_LOAD_KEYS["patients"]
+
+SITE_TABLE_DESCRIPTIONS = {
+    "deliveries": "Every file of the site's inbox folder: SHA-256, data cut, arrival, status (current, "
+    "superseded, rejected with reason, duplicate, ignored). Unchanged files are not read again.",
+    "sheet_loads": "One row per delivery and sheet read: header row, row counts, how each column "
+    "was recognised, unknown and identifier columns.",
+    "note_rows": "Note and total rows found under the data (`Total: 42 patients`), kept for the load report.",
+}
 
 
-def only_on_change(context: dg.AssetExecutionContext) -> bool:
-    """True in sensor-launched runs: materialize only what changed. Full builds always do."""
-    return context.run.tags.get(TRIGGER_TAG) == INBOX_SENSOR_TRIGGER
+def file_version(path: Path) -> str:
+    """Data version of a configuration file: its content's SHA-256 (so an unchanged file
+    re-read leaves everything downstream in sync)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else "missing"
 
 
 @dg.asset(
     key=SITE_MASTER,
-    group_name="ingest",
-    kinds={"python", "duckdb"},
+    group_name=GROUP,
+    kinds={"python", "duckdb", "csv"},
     owners=OWNERS,
     pool=WAREHOUSE_POOL,
-    description="The site master CSV (REGISTRY_SITES): one row per site with its region, "
-    "language, date order, pain scale and EQ-5D version. Adding a site is adding a row.",
+    description="The site master CSV (REGISTRY_SITES): one row per site with its region, language, "
+    "date order, pain scale and EQ-5D version. Adding a site is adding a row. Its data version is "
+    "the file's content hash: a re-read of an unchanged master leaves the sites in sync.",
 )
-def site_master(
-    context: dg.AssetExecutionContext, settings: RegistrySettings, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
-    cfg = settings.to_settings()
-    with duckdb.get_connection() as con:
-        landing.ensure_landing_schema(con)
-        sites = landing.load_site_master(con, cfg.sites)
-    site_ids = sorted(sites["site_id"])
-    # Keep the partitions in step with the master: a new row is a new partition.
-    new = [s for s in site_ids if not context.instance.has_dynamic_partition(SITE_PARTITIONS.name, s)]
-    if new:
-        context.instance.add_dynamic_partitions(SITE_PARTITIONS.name, new)
+def site_master(registry: RegistryConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    sites_csv = registry.path("sites")
+    with warehouse.get_connection() as con:
+        sites = landing.load_site_master(con, sites_csv)
     by_region = sites.groupby("region").size().to_dict()
     return dg.MaterializeResult(
+        data_version=dg.DataVersion(file_version(sites_csv)),
         metadata={
-            "n_sites": len(site_ids),
+            "n_sites": len(sites),
             "sites_by_region": dg.MetadataValue.json({str(k): int(v) for k, v in by_region.items()}),
-            "new_partitions": len(new),
-            "source": dg.MetadataValue.path(str(cfg.sites)),
-        }
+            "source": dg.MetadataValue.path(str(sites_csv)),
+        },
     )
 
 
 @dg.asset(
-    key=DELIVERIES,
+    key=INBOX_STRAYS,
     deps=[SITE_MASTER],
-    group_name="ingest",
+    group_name=GROUP,
     kinds={"python", "duckdb"},
     owners=OWNERS,
     pool=WAREHOUSE_POOL,
-    description="Every file seen in the inbox (REGISTRY_INBOX) with its site, data cut, size, "
-    "SHA-256, arrival time and status (current, superseded, rejected with reason, duplicate, "
-    "ignored). Unchanged files are not re-read.",
+    description="Files of the inbox outside every site folder of the master (the inbox root, "
+    "folders of unknown sites, other file types), listed with the reason they are not loaded.",
 )
-def deliveries(
-    context: dg.AssetExecutionContext, settings: RegistrySettings, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
-    cfg = settings.to_settings()
-    with duckdb.get_connection() as con:
-        landing.ensure_landing_schema(con)
-        scan = landing.register_inbox(con, cfg.inbox, load_id=context.run.run_id)
-        status_counts = dict(
-            con.execute(
-                "select status, count(*) from landing.deliveries group by status order by status"
-            ).fetchall()
-        )
+def inbox_strays(context: dg.AssetExecutionContext, registry: RegistryConfig,
+                 warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.get_connection() as con:
+        scan = landing.register_strays(con, registry.path("inbox"), load_id=context.run.run_id)
     for problem in scan.problems:
         context.log.warning(problem)
     return dg.MaterializeResult(
-        metadata={
-            "files_new": scan.n_new,
-            "sites_with_new_files": dg.MetadataValue.json(sorted(scan.sites_to_load)),
-            "files_by_status": dg.MetadataValue.json(status_counts),
-        }
+        metadata={"n_files": scan.files_seen, "by_status": dg.MetadataValue.json(scan.registered),
+                  "files": dg.MetadataValue.json(scan.problems)},
     )
 
 
@@ -97,133 +90,56 @@ def deliveries(
     specs=[
         dg.AssetSpec(
             key,
-            deps=[DELIVERIES, SITE_MASTER],
-            group_name="ingest",
-            kinds=KINDS,
+            deps=[SITE_MASTER],
+            group_name=GROUP,
+            kinds={"python", "duckdb", "excel"},
             owners=OWNERS,
             partitions_def=SITE_PARTITIONS,
-            skippable=True,
-            description=f"Landing table `landing.{key.path[-1]}`: every row the site sent, as text, "
-            "with its file, sheet and row number. Direct identifiers are dropped before writing; "
-            "patient refs are replaced by a keyed pseudonym.",
+            description=SITE_TABLE_DESCRIPTIONS.get(
+                table,
+                f"Landing table `landing.{table}`: every row the site sent, as text, with its file, sheet "
+                "and row number. Direct identifiers are dropped before writing; patient refs are "
+                "replaced by a keyed pseudonym.",
+            ),
         )
-        for key in SITE_LOAD_KEYS
-    ],
-    check_specs=[
-        dg.AssetCheckSpec(
-            "required_columns_found",
-            asset=SITE_LOAD_KEYS[0],
-            description="No delivery of the site was rejected for a missing required column "
-            "or a missing Patients sheet.",
-        ),
-        dg.AssetCheckSpec(
-            "no_duplicate_patients",
-            asset=SITE_LOAD_KEYS[0],
-            description="No patient appears twice in the site's current delivery.",
-        ),
-        dg.AssetCheckSpec(
-            "unmapped_header_share",
-            asset=SITE_LOAD_KEYS[0],
-            description="Share of column headers the header dictionary does not know stays "
-            "below 25% in the site's current delivery.",
-        ),
+        for table, key in SITE_LOAD_KEYS.items()
     ],
     name="site_landing",
     partitions_def=SITE_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
 )
-def site_landing(
-    context: dg.AssetExecutionContext, settings: RegistrySettings, duckdb: DuckDBResource
-):
-    """Loads the new deliveries of the run's sites (one or a range of partitions)."""
-    cfg = settings.to_settings()
-    if cfg.uses_development_key:
+def site_landing(context: dg.AssetExecutionContext, registry: RegistryConfig, warehouse: WarehouseResource):
+    """Registers the run's sites' new files and loads their new deliveries (one or a range of sites)."""
+    if registry.uses_development_key:
         context.log.warning(
-            "REGISTRY_PSEUDONYM_KEY is not set: patient keys use the development key, "
-            "which is not secret. Set the variable for real data."
+            "REGISTRY_PSEUDONYM_KEY is not set: patient keys use the development key, which is not "
+            "secret. Set the variable for real data."
         )
-    site_ids = list(context.partition_keys)
-    with duckdb.get_connection() as con:
-        landing.ensure_landing_schema(con)
-        reports = [landing.load_site(con, cfg, site_id, load_id=context.run.run_id) for site_id in site_ids]
-        checks = _landing_checks(con, site_ids)
-    for report in reports:
-        for problem in report.problems:
-            context.log.warning(problem)
-
-    totals = landing.SiteLoadReport.combine(reports)
-    changed = bool(totals.files_loaded or totals.files_rejected)
-    if changed or not only_on_change(context):
-        for key in SITE_LOAD_KEYS:
-            yield dg.MaterializeResult(asset_key=key, metadata=totals.metadata_for(key.path[-1]))
-    else:
-        context.log.info(f"No new delivery for {', '.join(site_ids)}: nothing to materialize.")
-    yield from checks
-
-
-def _landing_checks(con, site_ids: list[str]) -> list[dg.AssetCheckResult]:
-    """Checks over the current deliveries of the sites just loaded (counts only)."""
-    rejected = con.execute(
-        """
-        select site_id, file_name, reason from landing.deliveries
-        where site_id in (select unnest(?)) and status = 'rejected'
-          and (reason like 'missing_required_column%' or reason like 'no_patients_sheet%')
-        order by site_id, file_name
-        """,
-        [site_ids],
-    ).fetchall()
-    duplicates = con.execute(
-        """
-        select p.site_id, count(*) as n_duplicated_keys from (
-            select p.site_id, p.patient_key from landing.patients p
-            join landing.deliveries d using (delivery_id)
-            where d.status = 'current' and p.site_id in (select unnest(?))
-              and p.patient_key is not null
-            group by all having count(*) > 1
-        ) p group by p.site_id order by p.site_id
-        """,
-        [site_ids],
-    ).fetchall()
-    header_share = con.execute(
-        """
-        select d.site_id,
-               sum(json_array_length(s.unknown_columns)) as n_unknown,
-               sum(json_array_length(s.unknown_columns)
-                   + len(json_keys(s.mapped_columns))
-                   + json_array_length(s.identifier_columns_dropped)) as n_headers
-        from landing.sheet_loads s join landing.deliveries d using (delivery_id)
-        where d.status = 'current' and d.site_id in (select unnest(?))
-        group by d.site_id order by d.site_id
-        """,
-        [site_ids],
-    ).fetchall()
-    worst_share = max((u / h for _, u, h in header_share if h), default=0.0)
-    return [
-        dg.AssetCheckResult(
-            check_name="required_columns_found",
-            asset_key=SITE_LOAD_KEYS[0],
-            passed=not rejected,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"rejected_files": dg.MetadataValue.json([list(r) for r in rejected])},
-        ),
-        dg.AssetCheckResult(
-            check_name="no_duplicate_patients",
-            asset_key=SITE_LOAD_KEYS[0],
-            passed=not duplicates,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"duplicated_keys_by_site": dg.MetadataValue.json(dict(duplicates))},
-        ),
-        dg.AssetCheckResult(
-            check_name="unmapped_header_share",
-            asset_key=SITE_LOAD_KEYS[0],
-            passed=worst_share < 0.25,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={
-                "worst_site_share": float(round(worst_share, 4)),
-                "unknown_headers_by_site": dg.MetadataValue.json(
-                    {site: int(u or 0) for site, u, _ in header_share}
-                ),
-            },
-        ),
-    ]
+    inbox, run_id = registry.path("inbox"), context.run.run_id
+    totals: dict[str, int] = {"files_new": 0, "files_loaded": 0, "files_rejected": 0}
+    warnings: dict[str, int] = {}
+    with warehouse.get_connection() as con:
+        for site_id in context.partition_keys:
+            scan = landing.register_site(con, inbox, site_id, load_id=run_id)
+            report = landing.load_site(con, inbox=inbox, site_id=site_id, load_id=run_id,
+                                       pseudonym_key=registry.secret_key())
+            totals["files_new"] += scan.n_new
+            totals["files_loaded"] += len(report.files_loaded)
+            totals["files_rejected"] += len(report.files_rejected)
+            for line in [*scan.problems, *report.problems]:
+                warnings[line] = warnings.get(line, 0) + 1
+            for table, key in SITE_LOAD_KEYS.items():
+                metadata = ({"files_seen": scan.files_seen, "files_new": scan.n_new,
+                             "current_file": report.current_file or ""}
+                            if table == "deliveries" else report.metadata_for(table))
+                context.add_asset_metadata(metadata, asset_key=key, partition_key=site_id)
+    for line in warnings:
+        context.log.warning(line)
+    context.log.info(
+        f"{len(context.partition_keys)} site(s): {totals['files_new']} new file(s), "
+        f"{totals['files_loaded']} loaded, {totals['files_rejected']} rejected."
+    )
+    # Each site's partition carries its own counts (above), not the run's.
+    for key in SITE_LOAD_KEYS.values():
+        yield dg.MaterializeResult(asset_key=key)

@@ -1,4 +1,10 @@
-"""The inbox sensor: a new or changed file requests a load of just its site."""
+"""The inbox sensor: a delivery requests a load of just its site.
+
+It never opens the warehouse (DuckDB admits one writing process, which may be a
+running load): it compares the inbox with its cursor, by ``stat`` and, for a file
+whose size or time moved, by the SHA-256 of its bytes, so that a file touched
+without a change requests nothing.
+"""
 
 import hashlib
 import json
@@ -6,98 +12,92 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.landing.assets import (
-    DELIVERIES,
-    INBOX_SENSOR_TRIGGER,
-    SITE_LOAD_KEYS,
-    SITE_MASTER,
-    TRIGGER_TAG,
+from orchestration.defs.landing.assets import INBOX_STRAYS, SITE_LOAD_KEYS, SITE_MASTER
+from orchestration.defs.landing.partitions import (
+    SITE_PARTITIONS,
+    all_sites_tags,
+    site_partition_requests,
 )
-from orchestration.defs.landing.partitions import SITE_PARTITIONS
-from orchestration.defs.operations.jobs import all_sites_tags
-from orchestration.resources import RegistrySettings
+from registry.config import RegistryConfig
+from registry.landing import SiteMasterError, read_site_master
+from registry.landing.deliveries import file_sha256
 
 # More changed sites than this at once (the first tick, a bulk re-delivery): one
-# run over every site instead of a run each; unchanged sites are skipped cheaply.
+# run over every site instead of a run each; unchanged sites load nothing.
 MAX_RUNS_PER_TICK = 4
 
-ingest_site_job = dg.define_asset_job(
-    "ingest_site",
-    selection=dg.AssetSelection.assets(SITE_MASTER, DELIVERIES, *SITE_LOAD_KEYS),
-    description="Register the inbox's files and load one site's new deliveries.",
-)
+LANDING_SELECTION = dg.AssetSelection.assets(SITE_MASTER, INBOX_STRAYS, *SITE_LOAD_KEYS.values())
 
 
-def inbox_fingerprints(inbox: Path) -> dict[str, str]:
-    """Site folder -> digest of its files' names, sizes and modification times.
-
-    Only ``stat`` is used: the sensor never opens a workbook nor the warehouse
-    (DuckDB admits one writing process, which may be a running load).
-    """
-    by_site: dict[str, list[str]] = {}
+def inbox_files(inbox: Path, previous: dict[str, str]) -> dict[str, str]:
+    """Inbox-relative path -> "size:mtime:sha" for every file; the SHA-256 is taken again only
+    for a file whose size or modification time moved since ``previous``."""
+    out: dict[str, str] = {}
     if not inbox.is_dir():
-        return {}
-    for path in sorted(inbox.rglob("*")):
-        if not path.is_file():
-            continue
-        rel = path.relative_to(inbox)
-        site = rel.parts[0] if len(rel.parts) > 1 else ""
+        return out
+    for path in sorted(p for p in inbox.rglob("*") if p.is_file()):
+        rel = path.relative_to(inbox).as_posix()
         stat = path.stat()
-        by_site.setdefault(site, []).append(f"{rel.as_posix()}|{stat.st_size}|{stat.st_mtime_ns}")
-    return {site: hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16] for site, rows in by_site.items()}
+        stamp = f"{stat.st_size}:{stat.st_mtime_ns}"
+        known = previous.get(rel, "")
+        sha = known.rsplit(":", 1)[-1] if known.startswith(stamp + ":") else file_sha256(path)[:16]
+        out[rel] = f"{stamp}:{sha}"
+    return out
 
 
-def known_sites(sites_csv: Path) -> set[str]:
-    import pandas as pd
-
-    if not sites_csv.is_file():
-        return set()
-    return set(pd.read_csv(sites_csv, dtype=str, usecols=["site_id"])["site_id"].str.strip())
+def by_folder(files: dict[str, str], sites: set[str]) -> tuple[dict[str, str], str]:
+    """(site -> digest of its files' paths and contents, digest of the files outside site folders)."""
+    groups: dict[str, list[str]] = {}
+    for rel, entry in files.items():
+        parts = rel.split("/")
+        folder = parts[0] if len(parts) > 1 and parts[0] in sites else ""
+        content = entry.rsplit(":", 1)[-1] if folder else entry  # strays: by stat
+        groups.setdefault(folder, []).append(f"{rel}|{content}")
+    digests = {folder: hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16] for folder, rows in groups.items()}
+    return {s: d for s, d in digests.items() if s}, digests.get("", "")
 
 
 @dg.sensor(
-    job=ingest_site_job,
+    target=LANDING_SELECTION,
     minimum_interval_seconds=15,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Watches REGISTRY_INBOX; a new or changed file requests a load of its site "
-    f"only (more than {MAX_RUNS_PER_TICK} sites at once: one run over every site). Files of "
-    "folders unknown to the site master are registered (and rejected) by a load of a known site.",
+    description="Watches REGISTRY_INBOX and the site master. A new or changed delivery requests a "
+    f"load of its site only (more than {MAX_RUNS_PER_TICK} sites at once, or a changed site master: "
+    "one run over every site); files outside the site folders are listed by `inbox_strays`. Site "
+    "partitions follow the site master. A file touched without a change of content requests nothing.",
 )
-def inbox_sensor(
-    context: dg.SensorEvaluationContext, settings: RegistrySettings
-) -> dg.SensorResult | dg.SkipReason:
-    settings = settings.to_settings()
-    previous: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    current = inbox_fingerprints(settings.inbox)
-    sites = known_sites(settings.sites)
-    changed = sorted(site for site, digest in current.items() if previous.get(site) != digest)
-    to_load = [site for site in changed if site in sites]
-    if not changed:
-        return dg.SkipReason("No new or changed file in the inbox.")
-    unknown = [site for site in changed if site not in sites]
-    if unknown:
-        where = [folder or "(inbox root)" for folder in unknown]
-        context.log.warning(f"Files outside the site master's folders: {', '.join(where)}")
-        if not to_load and sites:
-            # Still register (and reject or ignore) them, through a load of a known site.
-            to_load = [sorted(sites)[0]]
-    new_partitions = [
-        site for site in to_load if not context.instance.has_dynamic_partition(SITE_PARTITIONS.name, site)
-    ]
-    # One run per site and inbox state: a later change to the same site runs again.
-    state = hashlib.sha256(json.dumps(current, sort_keys=True).encode()).hexdigest()[:12]
-    trigger = {TRIGGER_TAG: INBOX_SENSOR_TRIGGER}
-    if len(to_load) <= MAX_RUNS_PER_TICK:
-        requests = [
-            dg.RunRequest(run_key=f"{site}:{state}", partition_key=site, tags=trigger) for site in to_load
-        ]
+def inbox_sensor(context: dg.SensorEvaluationContext, registry: RegistryConfig):
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    sites_csv = registry.path("sites")
+    try:
+        site_ids = list(read_site_master(sites_csv)["site_id"])
+    except (OSError, SiteMasterError, ValueError) as exc:
+        return dg.SkipReason(f"The site master cannot be read, nothing requested: {exc}")
+    master = hashlib.sha256(sites_csv.read_bytes()).hexdigest()[:16]
+    files = inbox_files(registry.path("inbox"), cursor.get("files", {}))
+    sites, strays = by_folder(files, set(site_ids))
+    new_cursor = json.dumps({"master": master, "sites": sites, "strays": strays, "files": files},
+                            sort_keys=True)
+
+    previous_sites = cursor.get("sites", {})
+    changed = sorted(site for site, digest in sites.items() if previous_sites.get(site) != digest)
+    master_changed = cursor.get("master") != master
+    strays_changed = cursor.get("strays") != strays
+    existing = context.instance.get_dynamic_partitions(SITE_PARTITIONS.name)
+    partitions = site_partition_requests(existing, site_ids)
+    # the partitions in their order once the requests are applied (a range follows that order)
+    ordered = [s for s in existing if s in set(site_ids)] + [s for s in site_ids if s not in set(existing)]
+    if not (changed or master_changed or strays_changed):
+        return dg.SensorResult(skip_reason="No new or changed file in the inbox.", cursor=new_cursor)
+
+    state = hashlib.sha256(new_cursor.encode()).hexdigest()[:12]
+    site_keys = list(SITE_LOAD_KEYS.values())
+    if master_changed or len(changed) > MAX_RUNS_PER_TICK:
+        requests = [dg.RunRequest(run_key=f"all:{state}", asset_selection=[SITE_MASTER, INBOX_STRAYS, *site_keys],
+                                  tags=all_sites_tags(ordered))] if ordered else []
     else:
-        every_site = [*context.instance.get_dynamic_partitions(SITE_PARTITIONS.name), *new_partitions]
-        requests = [dg.RunRequest(run_key=f"all:{state}", tags={**trigger, **all_sites_tags(every_site)})]
-    return dg.SensorResult(
-        run_requests=requests,
-        dynamic_partitions_requests=[SITE_PARTITIONS.build_add_request(new_partitions)]
-        if new_partitions
-        else [],
-        cursor=json.dumps(current, sort_keys=True),
-    )
+        requests = [dg.RunRequest(run_key=f"{site}:{state}", partition_key=site, asset_selection=site_keys)
+                    for site in changed]
+        if strays_changed:
+            requests.append(dg.RunRequest(run_key=f"strays:{state}", asset_selection=[INBOX_STRAYS]))
+    return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partitions, cursor=new_cursor)

@@ -4,9 +4,7 @@ import datetime as dt
 
 import dagster as dg
 
-from orchestration.resources import RegistrySettings
-
-FAILURES_FILE = "failures.log"
+from registry.config import RegistryConfig
 
 
 def failure_summary(context: dg.RunFailureSensorContext) -> str:
@@ -29,13 +27,13 @@ def failure_summary(context: dg.RunFailureSensorContext) -> str:
 @dg.run_failure_sensor(
     default_status=dg.DefaultSensorStatus.RUNNING,
     monitor_all_code_locations=False,
-    description="Writes a summary of each failed run to the sensor log and to "
-    f"`{FAILURES_FILE}` in REGISTRY_PUBLISH_DIR.",
+    description="Writes a summary of each failed run (failed step, first line of its error) to the "
+    "sensor log and to `failures.log` in the state folder (REGISTRY_STATE_DIR).",
 )
-def run_failure_summary(context: dg.RunFailureSensorContext, settings: RegistrySettings) -> None:
+def run_failure_summary(context: dg.RunFailureSensorContext, registry: RegistryConfig) -> None:
     summary = failure_summary(context)
     context.log.error(summary)
-    publish_dir = settings.to_settings().publish_dir
-    publish_dir.mkdir(parents=True, exist_ok=True)
-    with open(publish_dir / FAILURES_FILE, "a", encoding="utf-8") as out:
+    log = registry.failures_log
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a", encoding="utf-8") as out:
         out.write(summary + "\n")

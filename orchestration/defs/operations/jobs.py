@@ -6,13 +6,6 @@ import dagster as dg
 full_build_job = dg.define_asset_job(
     "registry_full_build",
     selection=dg.AssetSelection.all(),
-    description="Register the inbox, load every site, dbt build, compute and publish the marts.",
+    description="Register the inbox, load every site, dbt build (models and tests), compute the "
+    "marts and publish them when every blocking check passed.",
 )
-
-
-def all_sites_tags(site_ids: list[str]) -> dict[str, str]:
-    """Run tags that target every site partition in a single run."""
-    return {
-        "dagster/asset_partition_range_start": site_ids[0],
-        "dagster/asset_partition_range_end": site_ids[-1],
-    }

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from orchestration.defs.landing.partitions import SITE_PARTITIONS
-from orchestration.defs.operations.jobs import all_sites_tags, full_build_job
+from orchestration.defs.landing.partitions import SITE_PARTITIONS, all_sites_tags
+from orchestration.defs.operations.jobs import full_build_job
 
 
 @dg.schedule(

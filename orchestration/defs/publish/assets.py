@@ -4,15 +4,13 @@ import datetime as dt
 import subprocess
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.marts.assets import MART_KEYS
-from orchestration.resources import WAREHOUSE_POOL, RegistrySettings
+from orchestration.defs.publish.gate import blocking_checks_upstream, unmet_checks
+from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
 from registry import publish
-from registry.config import PROJECT_ROOT
+from registry.config import PROJECT_ROOT, RegistryConfig
 from registry.marts import paper, read_marts
-
-PAPER_TARGETS = PROJECT_ROOT / "docs" / "paper-targets.yaml"
 
 PUBLISHED = dg.AssetKey(["publish", "published_marts"])
 
@@ -61,22 +59,32 @@ def read_provenance(con, run_id: str) -> dict:
     description="The outcome marts published to REGISTRY_PUBLISH_DIR: marts.duckdb (schema "
     "main, opened read-only by analysts), one Parquet file per mart, registry_marts.xlsx and "
     "report.html. Files are built aside and renamed into place, so a reader sees the previous "
-    "publish or this one, never a mix. Blocked when a blocking mart check fails.",
+    "publish or this one, never a mix. Refuses to publish unless every blocking check upstream "
+    "(dbt tests, mart gates) ran and passed against the latest data.",
 )
 def published_marts(
-    context: dg.AssetExecutionContext, settings: RegistrySettings, duckdb: DuckDBResource
+    context: dg.AssetExecutionContext, registry: RegistryConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    cfg = settings.to_settings()
-    with duckdb.get_connection() as con:
+    checks = blocking_checks_upstream(context.job_def.asset_layer.asset_graph, PUBLISHED)
+    unmet = unmet_checks(context.instance, checks)
+    if unmet:
+        raise dg.Failure(
+            description=f"Not published: {len(unmet)} of {len(checks)} blocking checks have not passed "
+            "against the data to publish; the previous publish stays. " + "; ".join(unmet[:10]),
+            metadata={"unmet_checks": dg.MetadataValue.json(unmet)},
+        )
+    publish_dir = registry.path("publish_dir")
+    with warehouse.get_connection() as con:
         marts = read_marts(con)
         provenance = read_provenance(con, context.run.run_id)
     # The report shows the paper's figures beside the marts' (registry compare-paper).
-    comparison = paper.compare(marts, PAPER_TARGETS)
-    result = publish.publish(marts, cfg.publish_dir, provenance, comparison=comparison)
-    context.log.info(f"Published {len(marts)} marts to {cfg.publish_dir}")
+    comparison = paper.compare(marts)
+    result = publish.publish(marts, publish_dir, provenance, comparison=comparison)
+    context.log.info(f"Published {len(marts)} marts to {publish_dir} ({len(checks)} blocking checks passed)")
     return dg.MaterializeResult(
         metadata={
-            "publish_dir": dg.MetadataValue.path(str(cfg.publish_dir)),
+            "blocking_checks_passed": len(checks),
+            "publish_dir": dg.MetadataValue.path(str(publish_dir)),
             "marts_duckdb": dg.MetadataValue.path(str(result.marts_duckdb)),
             "report": dg.MetadataValue.path(str(result.report)),
             "paper_figures_matching": f"{int(comparison['matches'].eq(True).sum())} of {len(comparison)}",

@@ -1,5 +1,6 @@
-"""How dbt nodes appear in Dagster: keys by schema, groups by layer, eager automation."""
-from __future__ import annotations
+"""How dbt nodes appear in Dagster: an asset's key is [schema, name] and its group is its
+schema (folder, schema and group agree: staging, intermediate, warehouse, dq, seeds);
+models follow their inputs (eager) and every test runs with the model it tests."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -7,19 +8,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
-# The site master and the delivery register are written by every ingest run; the
-# landing tables only when a delivery changed them. Models follow the latter.
-EAGER_AFTER_LOADS = dg.AutomationCondition.eager().ignore(
-    dg.AssetSelection.assets(dg.AssetKey(["landing", "site_master"]), dg.AssetKey(["landing", "deliveries"]))
-)
-
-# dbt folder (first fqn part after the project) -> Dagster group of the asset graph.
-GROUP_BY_FOLDER = {
-    "staging": "staging",
-    "intermediate": "warehouse",
-    "warehouse": "warehouse",
-    "dq": "warehouse",
-}
+from orchestration.automation import WITH_ITS_ASSET
 
 
 class RegistryDbtTranslator(DagsterDbtTranslator):
@@ -29,16 +18,39 @@ class RegistryDbtTranslator(DagsterDbtTranslator):
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
-        resource_type = props["resource_type"]
-        if resource_type == "source":
-            # The landing tables are written by the ingest assets under these keys.
+        if props["resource_type"] == "source":
+            # The landing tables are written by the landing assets under these keys.
             return spec.replace_attributes(key=dg.AssetKey([props["source_name"], props["name"]]))
-        folder = props["fqn"][1] if len(props["fqn"]) > 2 else "staging"
-        group = "staging" if resource_type == "seed" else GROUP_BY_FOLDER.get(folder, "warehouse")
-        schema = props.get("schema") or group
+        schema = props["schema"]
         return spec.replace_attributes(
             key=dg.AssetKey([schema, props["name"]]),
-            group_name=group,
-            owners=["team:data-engineering"],
-            automation_condition=EAGER_AFTER_LOADS,
+            group_name=schema,
+            automation_condition=dg.AutomationCondition.eager(),
         ).merge_attributes(kinds={"duckdb"})
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        return dg.AssetCheckSpec(
+            spec.name,
+            asset=spec.asset_key,
+            description=spec.description or _test_description(manifest, unique_id),
+            additional_deps=spec.additional_deps,
+            blocking=spec.blocking,
+            metadata=spec.metadata,
+            automation_condition=WITH_ITS_ASSET,
+        )
+
+
+def _test_description(manifest: Mapping[str, Any], unique_id: str) -> str:
+    """What a dbt test checks, in words, for the check's description in the UI."""
+    node = manifest["nodes"][unique_id]
+    meta = node.get("test_metadata") or {}
+    column = node.get("column_name")
+    kwargs = {k: v for k, v in (meta.get("kwargs") or {}).items() if k not in ("model", "column_name")}
+    what = meta.get("name") or node["name"]
+    on = f" on `{column}`" if column else ""
+    args = f" ({', '.join(f'{k}={v}' for k, v in kwargs.items())})" if kwargs else ""
+    severity = (node.get("config") or {}).get("severity", "error").lower()
+    return f"dbt test `{what}`{on}{args}; severity {severity}" + (" (blocks downstream)" if severity == "error" else "")

@@ -1,0 +1,58 @@
+"""`registry run` (load, build, publish) and `registry dev` (the Dagster UI)."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+from registry.cli.pipeline import dagster_home, first_failure, run_pipeline
+from registry.config import PROJECT_ROOT, RegistryConfig
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = RegistryConfig.from_env()
+    result = run_pipeline(config)
+    if not result.success:
+        print(f"registry run failed: {first_failure(result)}", file=sys.stderr)
+        return 1
+    publish = config.path("publish_dir")
+    print(f"Warehouse: {config.warehouse}")
+    print(f"Marts:     {publish / 'marts.duckdb'} (and {publish}/*.parquet, {publish / 'registry_marts.xlsx'})")
+    print(f"Report:    {publish / 'report.html'}")
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    """`dagster dev` on the project's workspace, with the instance `registry run` uses."""
+    config = RegistryConfig.from_env()
+    dagster_home(config)
+    bin_dir = str(Path(sys.executable).parent)
+    # dbt and dagster are installed beside this interpreter, which need not be on PATH.
+    os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    # A process started in the background ignores SIGINT/SIGTERM; dagster dev must not.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.chdir(PROJECT_ROOT)
+    dagster = str(Path(bin_dir) / "dagster")
+    os.execv(dagster, [dagster, "dev", "-w", "workspace.yaml", *args.dagster_args])
+    return 0  # not reached
+
+
+def add_parsers(commands) -> None:
+    run = commands.add_parser(
+        "run",
+        help="load the inbox, build the warehouse and publish the marts",
+        description="Full load, build and publish for REGISTRY_INBOX / REGISTRY_SITES into "
+        "REGISTRY_WAREHOUSE and REGISTRY_PUBLISH_DIR, with the Dagster definitions of the UI.",
+    )
+    run.set_defaults(func=cmd_run)
+
+    dev = commands.add_parser(
+        "dev", help="start the Dagster UI (dagster dev) with the instance `registry run` uses",
+        description="Runs `dagster dev -w workspace.yaml` with DAGSTER_HOME defaulting to the state "
+        "folder's `dagster/`; extra arguments go to dagster dev (e.g. -p 3001).",
+    )
+    dev.add_argument("dagster_args", nargs=argparse.REMAINDER, help="arguments for dagster dev")
+    dev.set_defaults(func=cmd_dev)
