@@ -13,6 +13,7 @@ from orchestration.defs.landing.checks import LANDING_CHECKS
 from orchestration.defs.landing.sensors import inbox_sensor
 from orchestration.defs.marts.assets import outcome_marts
 from orchestration.defs.marts.checks import MART_CHECKS
+from orchestration.defs.operations.cli_logger import registry_cli_logger
 from orchestration.defs.operations.failures import run_failure_summary
 from orchestration.defs.operations.jobs import full_build_job
 from orchestration.defs.operations.schedules import nightly_full_build
@@ -40,6 +41,9 @@ def definitions_for(config: RegistryConfig) -> dg.Definitions:
         schedules=[nightly_full_build],
         sensors=[inbox_sensor, automation_sensor, run_failure_summary],
         resources=resources_for(config),
+        # Runs launched by the UI or the daemon log to Dagster's console logger (the default);
+        # `registry run` asks for its own display instead.
+        loggers={"console": dg.colored_console_logger, "registry_cli": registry_cli_logger},
         # Steps run one at a time anyway (one DuckDB writer): a process per step would
         # only add start-up time to every run the sensors launch.
         executor=dg.in_process_executor,

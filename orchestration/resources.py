@@ -63,7 +63,7 @@ def dbt_project(config: RegistryConfig) -> DbtProject:
 def resources_for(config: RegistryConfig) -> dict[str, object]:
     return {
         "registry": config,
-        "warehouse": WarehouseResource(database=config.warehouse),
+        "warehouse": WarehouseResource(database=config.warehouse, lock_timeout_seconds=config.max_wait_seconds),
         "dbt": DbtCliResource(project_dir=dbt_project(config), dbt_executable=DBT_EXECUTABLE),
     }
 

@@ -45,6 +45,7 @@ ENV_VARS: dict[str, str] = {
     "max_sheet_mb": "REGISTRY_MAX_SHEET_MB",
     "max_rows_per_sheet": "REGISTRY_MAX_ROWS_PER_SHEET",
     "min_field_share": "REGISTRY_MIN_FIELD_SHARE",
+    "max_wait_seconds": "REGISTRY_MAX_WAIT_SECONDS",
 }
 
 DEFAULT_PATHS: dict[str, Path] = {
@@ -109,6 +110,12 @@ class RegistryConfig(dg.ConfigurableResource):
         "of a current delivery's rows fill it (REGISTRY_MIN_FIELD_SHARE).",
     )
 
+    max_wait_seconds: float = Field(
+        default=900.0, gt=0,
+        description="Longest a run waits for another run that holds the warehouse, announced while "
+        "it waits (REGISTRY_MAX_WAIT_SECONDS).",
+    )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RegistryConfig:
         """The configuration the environment describes (``os.environ`` by default).
@@ -128,7 +135,7 @@ class RegistryConfig(dg.ConfigurableResource):
         values["archive"] = path("archive", beside / "archive")
         values["state_dir"] = path("state_dir", beside / "state")
         for name in ("small_cell_max", "max_rejected_share", "max_file_mb", "max_sheet_mb",
-                     "max_rows_per_sheet", "min_field_share"):
+                     "max_rows_per_sheet", "min_field_share", "max_wait_seconds"):
             raw = env.get(ENV_VARS[name], "").strip()
             if raw:
                 values[name] = raw  # pydantic checks the type and the bounds

@@ -80,7 +80,7 @@ def execute(config: RegistryConfig, dagster_home: Path, extra_env: dict[str, str
     """`registry run`'s pipeline with the contract's variables describing ``config``."""
     from registry.cli.pipeline import run_pipeline
 
-    with environment({**(extra_env or {}), **config.environment(), "DAGSTER_HOME": str(dagster_home)}):
+    with environment({**config.environment(), **(extra_env or {}), "DAGSTER_HOME": str(dagster_home)}):
         return run_pipeline(RegistryConfig.from_env(dict(os.environ)))
 
 
@@ -98,6 +98,22 @@ def run_in(root: Path, extra_env: dict[str, str] | None = None, **sample_options
 def rerun(run: PipelineRun):
     """The same inbox through the pipeline again, into the same warehouse and instance."""
     return execute(run.config, run.root / "dagster_home", run.extra_env)
+
+
+TALLY_ITEMS = ("bad inputs tried", "faults injected", "rows lost", "identifier leaks", "disclosive cells")
+_TALLY: dict[str, int] = dict.fromkeys(TALLY_ITEMS, 0)
+
+
+@pytest.fixture(scope="session")
+def tally() -> dict[str, int]:
+    """Counts the suite prints at the end: hostile inputs tried, faults (crashes) injected, and
+    what must stay zero: rows lost, identifier leaks, disclosive cells."""
+    return _TALLY
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if any(_TALLY.values()):
+        terminalreporter.write_line("tally: " + ", ".join(f"{k} {_TALLY[k]}" for k in TALLY_ITEMS))
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,14 @@
 """Running the registry's Dagster job from the command line, with the UI's definitions."""
 from __future__ import annotations
 
+import _thread
+import contextlib
 import os
 import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from registry.config import PROJECT_ROOT, RegistryConfig
@@ -39,11 +45,34 @@ def check_inputs(config: RegistryConfig) -> list[str]:
     return site_ids
 
 
-def run_pipeline(config: RegistryConfig):
-    """Materialize every asset over every site, in one in-process run."""
+KEEP_RUN_LOGS = 20
+
+
+def run_log_file(config: RegistryConfig, run_id: str) -> Path:
+    """The run's full log (Dagster events and everything dbt printed), old ones pruned."""
+    logs = config.path("state_dir") / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    for old in sorted(logs.glob("run-*.log"))[:-(KEEP_RUN_LOGS - 1)]:
+        old.unlink(missing_ok=True)
+    return logs / f"run-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{run_id[:8]}.log"
+
+
+def run_pipeline(config: RegistryConfig, display=None):
+    """Materialize every asset over every site, in one in-process run.
+
+    Before it starts, runs of dead processes are failed and their pool slots freed; while a
+    live run holds the warehouse it waits, saying so, for at most `max_wait_seconds`.
+    ``display`` (a ``progress.RunDisplay``) shows progress; by default plain lines on stdout."""
     import dagster as dg
 
+    from orchestration.defs.operations.cli_logger import LISTENERS
+    from orchestration.defs.operations.recovery import (
+        clean_up_dead_runs,
+        owner_tags,
+        wait_for_pool,
+    )
     from orchestration.resources import prepare_dbt_manifest
+    from registry.cli.progress import DbtOutputSink, RunDisplay
 
     site_ids = check_inputs(config)
     # The dbt assets are built from the manifest when their module is imported.
@@ -56,19 +85,80 @@ def run_pipeline(config: RegistryConfig):
         site_partition_requests,
     )
 
+    run_id = str(uuid.uuid4())
+    display = display or RunDisplay(tty=False, log_file=run_log_file(config, run_id))
+    say = display.line
     dagster_home(config)
     instance = dg.DagsterInstance.get()
+    for line in clean_up_dead_runs(instance).lines():
+        say(f"registry: {line}")
+    try:
+        wait_for_pool(instance, config.max_wait_seconds, lambda line: say(f"registry: {line}"))
+    except TimeoutError as exc:
+        raise SystemExit(f"registry: {exc}") from None
     apply_partition_requests(
         instance, site_partition_requests(instance.get_dynamic_partitions(SITE_PARTITIONS.name), site_ids))
     partitions = instance.get_dynamic_partitions(SITE_PARTITIONS.name)
     job = definitions_for(config).resolve_job_def("registry_full_build")
-    return job.execute_in_process(
-        # Dagster's step-by-step DEBUG events stay in the run log (the UI), not the terminal.
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        instance=instance,
-        tags=all_sites_tags(list(partitions)),
-        raise_on_error=False,
-    )
+    LISTENERS.append(display.on_log)
+    try:
+        with display, PoolWatch(instance, run_id, config.max_wait_seconds, say), \
+                contextlib.redirect_stdout(DbtOutputSink(display)):
+            return job.execute_in_process(
+                # The display shows progress and each warning once; the whole log goes to its file.
+                run_config={"loggers": {"registry_cli": {}}},
+                instance=instance,
+                tags={**all_sites_tags(list(partitions)), **owner_tags()},
+                run_id=run_id,
+                raise_on_error=False,
+            )
+    finally:
+        LISTENERS.remove(display.on_log)
+
+
+class PoolWatch:
+    """While the run executes, watches whether one of its steps waits for the warehouse pool:
+    says who holds it, and stops the run (as Ctrl-C would) once it has waited too long."""
+
+    def __init__(self, instance, run_id: str, timeout: float, say: Callable[[str], None], poll: float = 5.0):
+        self.instance, self.run_id, self.timeout, self.say, self.poll = instance, run_id, timeout, say, poll
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="pool-watch", daemon=True)
+        self.timed_out = False
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.poll * 2)
+        if self.timed_out:
+            raise SystemExit(f"registry: stopped after waiting {self.timeout:.0f} s for the warehouse; "
+                             "the run holding it is still running")
+
+    def _watch(self) -> None:
+        from orchestration.defs.operations.recovery import pool_holders
+        from orchestration.resources import WAREHOUSE_POOL
+
+        waiting_since = None
+        while not self._stop.wait(self.poll):
+            try:
+                info = self.instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL)
+            except Exception:  # noqa: BLE001 - a watch must never break the run
+                continue
+            if self.run_id in {step.run_id for step in info.pending_steps}:
+                if waiting_since is None:
+                    waiting_since = time.monotonic()
+                    holders = ", ".join(pool_holders(self.instance, exclude=self.run_id)) or "another run"
+                    self.say(f"registry: waiting for {holders}, which holds the warehouse "
+                             f"(at most {self.timeout:.0f} s)")
+                elif time.monotonic() - waiting_since > self.timeout:
+                    self.timed_out = True
+                    _thread.interrupt_main()
+                    return
+            else:
+                waiting_since = None
 
 
 def first_failure(result) -> str:

@@ -12,8 +12,14 @@ from registry.config import PROJECT_ROOT, RegistryConfig
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from registry.cli.pipeline import run_log_file
+    from registry.cli.progress import RunDisplay
+
     config = RegistryConfig.from_env()
-    result = run_pipeline(config)
+    log_file = run_log_file(config, "cli")
+    display = RunDisplay(sys.stdout, tty=sys.stdout.isatty() and not args.plain, log_file=log_file)
+    result = run_pipeline(config, display)
+    print(f"Run log:   {log_file}")
     if not result.success:
         print(f"registry run failed: {first_failure(result)}", file=sys.stderr)
         return 1
@@ -45,8 +51,10 @@ def add_parsers(commands) -> None:
         "run",
         help="load the inbox, build the warehouse and publish the marts",
         description="Full load, build and publish for REGISTRY_INBOX / REGISTRY_SITES into "
-        "REGISTRY_WAREHOUSE and REGISTRY_PUBLISH_DIR, with the Dagster definitions of the UI.",
+        "REGISTRY_WAREHOUSE and REGISTRY_PUBLISH_DIR, with the Dagster definitions of the UI. "
+        "On a terminal a progress display, elsewhere plain lines; each distinct warning once.",
     )
+    run.add_argument("--plain", action="store_true", help="plain lines even on a terminal")
     run.set_defaults(func=cmd_run)
 
     dev = commands.add_parser(

@@ -18,7 +18,9 @@ def query(run, sql: str, params=None) -> pd.DataFrame:
 
 def test_every_file_is_accounted_for_with_its_expected_status(faults_run):
     expected = pd.read_csv(faults_run.truth / "files.csv", dtype=str, keep_default_na=False)
-    got = query(faults_run, "select file_path, status, coalesce(reason, '') as reason from landing.deliveries")
+    # the site folders' deliveries, and the files outside every site folder
+    got = query(faults_run, "select file_path, status, coalesce(reason, '') as reason from landing.deliveries "
+                            "union all select file_path, status, reason from landing.inbox_strays")
     merged = expected.merge(got, on="file_path", how="outer", indicator=True)
     assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"]
     assert merged["status"].tolist() == merged["expected_status"].tolist(), merged[

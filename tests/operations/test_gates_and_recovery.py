@@ -10,8 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from orchestration.defs.operations.failures import FAILURES_FILE, run_failure_summary
-from orchestration.resources import RegistrySettings
+from orchestration.defs.operations.failures import run_failure_summary
 from registry import warehouse as warehouse_db
 
 pytestmark = pytest.mark.slow
@@ -49,7 +48,7 @@ def gated_run(tmp_path_factory, pipeline):
     before = publish_id(run.publish_dir)
     bad_site = sorted(p for p in run.inbox.iterdir() if p.is_dir())[0]
     write_bad_cut(bad_site)
-    result = pipeline.execute(run.settings, run.root / "dagster_home")
+    result = pipeline.execute(run.config, run.root / "dagster_home")
     return run, before, result, bad_site.name
 
 
@@ -86,36 +85,32 @@ def test_the_failure_sensor_writes_a_summary(gated_run, tmp_path):
         context = dg.build_run_status_sensor_context(
             sensor_name="run_failure_summary", dagster_instance=instance, dagster_run=dagster_run,
             dagster_event=failure,
-            resources={"settings": RegistrySettings(
-                inbox=str(run.inbox), sites=str(run.sites),
-                warehouse=str(run.warehouse), publish_dir=str(tmp_path),
-            )},
+            resources={"registry": run.config.model_copy(update={"state_dir": str(tmp_path)})},
         ).for_run_failure()
         run_failure_summary(context)
-    summary = (tmp_path / FAILURES_FILE).read_text()
+    summary = (tmp_path / "failures.log").read_text()
     assert result.run_id in summary
     assert "outcome_marts" in summary and "blocking" in summary
     assert "previous publish stays" in summary
 
 
-def test_reexecution_from_failure_finishes_like_a_clean_run(tmp_path, isolated_settings, pipeline):
+def test_reexecution_from_failure_finishes_like_a_clean_run(tmp_path, isolated_config, pipeline):
     from orchestration.definitions import full_build_job_for_reexecution
-    from orchestration.defs.operations.jobs import all_sites_tags
+    from orchestration.defs.landing.partitions import all_sites_tags
     from registry.sample import generate
 
     generate(tmp_path / "sample", scale=0.05, seed=5)
-    clean = isolated_settings(tmp_path / "clean")
-    clean = clean.__class__(**{**clean.__dict__, "inbox": tmp_path / "sample" / "inbox",
-                               "sites": tmp_path / "sample" / "sites.csv"})
+    inputs = {"inbox": tmp_path / "sample" / "inbox", "sites": tmp_path / "sample" / "sites.csv"}
+    clean = isolated_config(tmp_path / "clean", **inputs)
     assert pipeline.execute(clean, tmp_path / "clean" / "dagster_home").success
 
-    broken = clean.__class__(**{**clean.__dict__, "warehouse": tmp_path / "retry" / "registry.duckdb",
-                                "publish_dir": tmp_path / "retry" / "publish"})
+    broken = isolated_config(tmp_path / "retry", **inputs)
+    broken_publish = broken.path("publish_dir")
     # The publish folder's place is taken by a file: the run fails at its last step.
-    broken.publish_dir.parent.mkdir(parents=True)
-    broken.publish_dir.write_text("not a folder")
-    with pipeline.environment(pipeline.contract_env(broken)):
-        site_ids = sorted(pd.read_csv(broken.sites, dtype=str)["site_id"])
+    broken_publish.parent.mkdir(parents=True)
+    broken_publish.write_text("not a folder")
+    with pipeline.environment(broken.environment()):
+        site_ids = sorted(pd.read_csv(broken.path("sites"), dtype=str)["site_id"])
         with dg.instance_for_test() as instance:
             instance.add_dynamic_partitions("sites", site_ids)
             job = dg.reconstructable(full_build_job_for_reexecution)
@@ -123,7 +118,7 @@ def test_reexecution_from_failure_finishes_like_a_clean_run(tmp_path, isolated_s
                 assert not first.success
                 assert [e.step_key for e in first.all_events if e.is_step_failure] == ["publish__published_marts"]
                 first_id = first.run_id
-            broken.publish_dir.unlink()
+            broken_publish.unlink()
             with dg.execute_job(
                 job, instance,
                 reexecution_options=dg.ReexecutionOptions.from_failure(first_id, instance),
@@ -132,8 +127,8 @@ def test_reexecution_from_failure_finishes_like_a_clean_run(tmp_path, isolated_s
                 executed = {e.step_key for e in retry.all_events if e.is_step_success}
                 assert executed == {"publish__published_marts"}
 
-    clean_marts = read_marts(clean.publish_dir / "marts.duckdb")
-    retried_marts = read_marts(broken.publish_dir / "marts.duckdb")
+    clean_marts = read_marts(clean.path("publish_dir") / "marts.duckdb")
+    retried_marts = read_marts(broken_publish / "marts.duckdb")
     assert clean_marts.keys() == retried_marts.keys()
     for name in clean_marts:
         pd.testing.assert_frame_equal(clean_marts[name], retried_marts[name], obj=name)
