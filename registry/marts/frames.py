@@ -13,8 +13,8 @@ def _date_as_arrow(arrow_type: pa.DataType):
     return pd.ArrowDtype(arrow_type) if pa.types.is_date(arrow_type) else None
 
 
-def frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
-    return con.sql(sql).to_arrow_table().to_pandas(types_mapper=_date_as_arrow)
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = None) -> pd.DataFrame:
+    return con.sql(sql, params=params).to_arrow_table().to_pandas(types_mapper=_date_as_arrow)
 
 
 def region_label(column: str = "region") -> str:

@@ -1,0 +1,233 @@
+"""How fast and how big: the registry at scale 1, 10 and 100, against the reading floor.
+
+    .venv/bin/python benchmarks/run.py [--scales 1 10 100] [--sensor] [--keep]
+
+For each scale it generates (or reuses) the sample inbox under data/benchmarks/, then in
+one run of this script measures:
+
+- floor: fastexcel reading every sheet of every workbook as text in one process (warm cache);
+- `registry run` from a fresh warehouse: its steps from the Dagster event log (ingest,
+  dbt, marts and checks, publish), end to end, the time outside every step, peak RSS
+  (largest process of the run's tree);
+- incremental: one site's new cut, refreshed and published by `registry run`
+  (and, with --sensor, by the inbox sensor and automation under `dagster dev`).
+
+It prints the table and each figure's ratio to its target. Timing never goes into the tests.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+DATA = ROOT / "data" / "benchmarks"
+
+TARGETS = {  # figure -> (target, how to read it)
+    "ingest_vs_floor_100": (1.5, "ingest at scale 100 within 1.5x the floor"),
+    "end_to_end_100": (60.0, "end to end at scale 100 under 60 s"),
+    "end_to_end_1": (20.0, "end to end at scale 1 under 20 s"),
+    "peak_rss_gb_100": (2.0, "peak memory at scale 100 under 2 GB"),
+    "incremental_share_100": (0.10, "one site's new cut in under 10% of the full run"),
+}
+STAGES = {"ingest": ("site_master", "inbox_strays", "site_landing"), "dbt": ("registry_dbt_models",),
+          "publish": ("publish__published_marts",)}  # anything else: marts and their checks
+
+
+def sample(scale: float) -> Path:
+    out = DATA / f"scale-{scale:g}"
+    if not (out / "inbox").is_dir():
+        print(f"generating the scale {scale:g} sample in {out} ...", flush=True)
+        subprocess.run([str(BIN / "registry"), "sample", "--out", str(out), "--scale", str(scale)], check=True)
+    return out
+
+
+def reading_floor(inbox: Path) -> float:
+    """Seconds for fastexcel to read every sheet of every workbook as text (second, warm pass)."""
+    code = (
+        "import sys, time, fastexcel, pathlib\n"
+        "files = sorted(pathlib.Path(sys.argv[1]).rglob('*.xlsx'))\n"
+        "def read():\n"
+        "    for f in files:\n"
+        "        r = fastexcel.read_excel(f.read_bytes())\n"
+        "        for name in r.sheet_names:\n"
+        "            r.load_sheet(name, header_row=None, dtypes='string').to_arrow()\n"
+        "read()\n"
+        "t = time.perf_counter(); read(); print(time.perf_counter() - t)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(inbox)], check=True, capture_output=True, text=True)
+    return float(out.stdout.strip())
+
+
+def run_env(work: Path, sample_dir: Path) -> dict[str, str]:
+    return {**os.environ, "REGISTRY_INBOX": str(sample_dir / "inbox"), "REGISTRY_SITES": str(sample_dir / "sites.csv"),
+            "REGISTRY_WAREHOUSE": str(work / "warehouse" / "registry.duckdb"),
+            "REGISTRY_PUBLISH_DIR": str(work / "publish"), "REGISTRY_PSEUDONYM_KEY": "benchmark-key",
+            "DAGSTER_HOME": str(work / "dagster_home")}
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(seconds, peak RSS in GB of the largest process of the command's tree)."""
+    code = ("import resource, subprocess, sys, time\n"
+            "t = time.perf_counter()\n"
+            "done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+            "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.returncode)\n")
+    out = subprocess.run([sys.executable, "-c", code, *command], env=env, check=True, capture_output=True, text=True)
+    seconds, rss_kb, returncode = out.stdout.split()
+    if int(returncode) != 0:
+        raise SystemExit(f"{' '.join(command)} failed (exit {returncode})")
+    return float(seconds), int(rss_kb) / 1024 / 1024
+
+
+def step_times(dagster_home: Path) -> dict[str, float]:
+    """Seconds per stage of the latest run, from its STEP_START/STEP_SUCCESS events."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        run = instance.get_runs(limit=1)[0]
+        starts, out = {}, {"ingest": 0.0, "dbt": 0.0, "marts": 0.0, "publish": 0.0}
+        for record in instance.get_records_for_run(run.run_id, limit=1_000_000).records:
+            event = record.event_log_entry.dagster_event
+            if event is None or not event.step_key:
+                continue
+            if event.event_type_value == "STEP_START":
+                starts[event.step_key] = record.event_log_entry.timestamp
+            elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in starts:
+                seconds = record.event_log_entry.timestamp - starts[event.step_key]
+                stage = next((s for s, prefixes in STAGES.items() if event.step_key.startswith(prefixes)), "marts")
+                out[stage] += seconds
+    return out
+
+
+def new_cut_of_one_site(sample_dir: Path) -> Path:
+    """A later cut of the first site: its current workbook plus a note row (same patients)."""
+    import openpyxl
+
+    site = sorted(p for p in (sample_dir / "inbox").iterdir() if p.is_dir())[0]
+    current = sorted(site.glob("*.xlsx"))[-1]
+    workbook = openpyxl.load_workbook(current)
+    workbook.worksheets[0].append(["Total: benchmark cut"])
+    target = site / "benchmark_cut_2099-12-31.xlsx"
+    workbook.save(target)
+    return target
+
+
+def sensor_refresh(env: dict[str, str], sample_dir: Path, work: Path) -> float:
+    """Seconds from dropping one site's new cut into the inbox under `dagster dev` until the
+    publish shows it (sensor, automation, publish)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    def reset():
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    log = open(work / "dagster_dev.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen([str(BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=reset,
+                               start_new_session=True)
+    manifest = work / "publish" / "manifest.json"
+    try:
+        for _ in range(180):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
+                break
+            except OSError:
+                time.sleep(1)
+        time.sleep(20)  # the sensors' first ticks settle on the inbox as it is
+        before = json.loads(manifest.read_text())["publish_id"]
+        cut = new_cut_of_one_site(sample_dir)
+        start = time.perf_counter()
+        try:
+            while json.loads(manifest.read_text())["publish_id"] == before:
+                if time.perf_counter() - start > 900:
+                    raise SystemExit("the sensor did not publish the new cut within 15 minutes")
+                time.sleep(0.5)
+            return time.perf_counter() - start
+        finally:
+            cut.unlink()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+def measure(scale: float, with_sensor: bool, keep: bool) -> dict[str, float]:
+    sample_dir = sample(scale)
+    work = DATA / f"run-{scale:g}"
+    shutil.rmtree(work, ignore_errors=True)
+    env = run_env(work, sample_dir)
+    figures: dict[str, float] = {"scale": scale}
+    n_files = sum(1 for _ in (sample_dir / "inbox").rglob("*.xlsx"))
+    figures["files"] = n_files
+    figures["floor"] = reading_floor(sample_dir / "inbox")
+    figures["end_to_end"], figures["peak_rss_gb"] = timed([str(BIN / "registry"), "run", "--plain"], env)
+    figures.update(step_times(work / "dagster_home"))
+    figures["outside_steps"] = figures["end_to_end"] - sum(figures[s] for s in ("ingest", "dbt", "marts", "publish"))
+    cut = new_cut_of_one_site(sample_dir)
+    try:
+        figures["incremental"], _ = timed([str(BIN / "registry"), "run", "--plain"], env)
+    finally:
+        cut.unlink()
+    if with_sensor:
+        subprocess.run([str(BIN / "registry"), "run", "--plain"], env=env, check=True, stdout=subprocess.DEVNULL)
+        figures["incremental_sensor"] = sensor_refresh(env, sample_dir, work)
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return figures
+
+
+def report(rows: list[dict[str, float]]) -> str:
+    columns = ["scale", "files", "floor", "ingest", "dbt", "marts", "publish", "outside_steps", "end_to_end",
+               "peak_rss_gb", "incremental", "incremental_sensor"]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        lines.append("| " + " | ".join(
+            "-" if c not in row else (f"{row[c]:g}" if c in ("scale", "files") else f"{row[c]:.2f}")
+            for c in columns) + " |")
+    by_scale = {row["scale"]: row for row in rows}
+    lines.append("")
+    checks = []
+    if 100 in by_scale:
+        r = by_scale[100]
+        checks += [("ingest_vs_floor_100", r["ingest"] / r["floor"]), ("end_to_end_100", r["end_to_end"]),
+                   ("peak_rss_gb_100", r["peak_rss_gb"]), ("incremental_share_100", r["incremental"] / r["end_to_end"])]
+        if "incremental_sensor" in r:
+            checks.append(("incremental_share_100", r["incremental_sensor"] / r["end_to_end"]))
+    if 1 in by_scale:
+        checks.append(("end_to_end_1", by_scale[1]["end_to_end"]))
+    for name, value in checks:
+        target, words = TARGETS[name]
+        verdict = "met" if value <= target else "NOT met"
+        lines.append(f"{words}: {value:.3g} (ratio to target {value / target:.2f}, {verdict})")
+    for row in rows:
+        lines.append(f"scale {row['scale']:g}: ingest / floor = {row['ingest'] / row['floor']:.2f}, "
+                     f"incremental / full run = {row['incremental'] / row['end_to_end']:.3f}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", nargs="+", type=float, default=[1, 10, 100])
+    parser.add_argument("--sensor", action="store_true", help="also time the sensor path under dagster dev")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark warehouses")
+    args = parser.parse_args()
+    rows = []
+    for scale in args.scales:
+        rows.append(measure(scale, args.sensor, args.keep))
+        print(json.dumps(rows[-1]), flush=True)
+    print(report(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
