@@ -13,7 +13,8 @@ from .build import (
            read_marts,
            write_marts,
 )
-from .small_cells import DEFAULT_SMALL_CELL_MAX, small_cell_max_from_env
+from .disclosure_audit import audit, count_disclosive
+from .small_cells import DEFAULT_SMALL_CELL_MAX
 
 __all__ = ["CONTRACT_MARTS", "DEFAULT_SMALL_CELL_MAX", "MART_BUILDERS", "MART_DESCRIPTIONS",
-           "build_marts", "read_marts", "small_cell_max_from_env", "write_marts"]
+           "audit", "build_marts", "count_disclosive", "read_marts", "write_marts"]

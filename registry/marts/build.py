@@ -12,7 +12,7 @@ from .cohort import cancer_types, cohort_overview
 from .data_quality import site_data_quality, site_rejection_reasons
 from .disposition import disposition
 from .infections import infection_outcomes
-from .small_cells import small_cell_max_from_env, suppress
+from .small_cells import DEFAULT_SMALL_CELL_MAX, suppress_marts
 from .survival import survival, survival_at_risk, survival_summary
 
 # Publication order. The first eight are section 7 of the site workbook contract.
@@ -37,20 +37,16 @@ SUPPRESSED_MARTS = ("cohort_overview", "cancer_types", "disposition", "pain_outc
 
 
 def build_marts(con: duckdb.DuckDBPyConnection, *,
-                small_cell_max: int | None = None) -> dict[str, pd.DataFrame]:
+                small_cell_max: int = DEFAULT_SMALL_CELL_MAX) -> dict[str, pd.DataFrame]:
     """Compute every mart from ``warehouse.*`` and ``dq.*``; reads only.
 
-    ``small_cell_max`` defaults to REGISTRY_SMALL_CELL_MAX (4); 0 disables
-    suppression.
+    Counts from 1 to ``small_cell_max`` (default 4) in region rows are
+    suppressed, with the complementary cells that keep them from being
+    recovered (``small_cells``); 0 disables suppression.
     """
-    threshold = small_cell_max_from_env() if small_cell_max is None else small_cell_max
-    marts = {}
-    for name, builder in MART_BUILDERS.items():
-        df = builder(con)
-        if name in SUPPRESSED_MARTS:
-            df = suppress(name, df, threshold)
-        marts[name] = df.reset_index(drop=True)
-    return marts
+    exact = {name: builder(con).reset_index(drop=True) for name, builder in MART_BUILDERS.items()}
+    marts = suppress_marts(exact, small_cell_max, SUPPRESSED_MARTS)
+    return {name: df.reset_index(drop=True) for name, df in marts.items()}
 
 
 def write_marts(con: duckdb.DuckDBPyConnection, marts: dict[str, pd.DataFrame],
