@@ -129,6 +129,7 @@ class Cell:
     hidden: bool
     value: float | None = None           # published (or exact) value; None = unknown
     appearances: list[tuple[str, int, str]] = field(default_factory=list)  # (mart, row, column)
+    blank_somewhere: bool = False        # null in one mart although another shows it
 
 
 @dataclass
@@ -193,8 +194,9 @@ def build_model(marts: dict[str, pd.DataFrame], *, with_ratios: bool = True) -> 
                 cell = cells.get(key)
             if cell is None:
                 cell = cells[key] = Cell(key, hidden=False, value=v)
-            elif cell.value is None:
-                cell.value = v  # shown somewhere: the attacker has it
+            elif (cell.value is None) != (v is None):
+                cell.blank_somewhere = True  # shown in one mart, blank in another
+                cell.value = cell.value if v is None else v  # the attacker has it
             cell.appearances.append((rule.mart, idx, rule.count_column))
 
     instances = _relation_instances(cells)
@@ -211,6 +213,7 @@ def _relation_instances(cells: dict[CellKey, Cell]) -> list[Instance]:
     for k in cells:
         by_quantity[k.quantity].append(k)
     published = set(by_quantity)
+    shown_quantities = set(count_rules()["quantity"])  # the others are hidden
     instances: list[Instance] = []
     generic = []
     for rel in relation_rules().itertuples():
@@ -218,6 +221,8 @@ def _relation_instances(cells: dict[CellKey, Cell]) -> list[Instance]:
             generic.append(rel)
             continue
         terms = [(*_parse_term(rel.total), 1.0)] + [(*_parse_term(p), -1.0) for p in rel.parts.split()]
+        if any(q in shown_quantities and q not in published for q, _, _ in terms):
+            continue  # a mart showing that quantity is not among those given
         over = rel.over or None
         # Free dimensions of each published term; hidden terms take the instance's.
         free: list[list[str] | None] = []
@@ -346,9 +351,14 @@ class InconsistentRelations(ValueError):
 
 
 def intervals(model: Model, unknown: set[CellKey], targets: list[CellKey],
-              values: dict[CellKey, float]) -> dict[CellKey, tuple[float, float]]:
+              values: dict[CellKey, float],
+              cache: dict | None = None) -> dict[CellKey, tuple[float, float]]:
     """[min, max] of each target over the non-negative solutions of every
-    relation instance, with ``unknown`` cells free and the others at ``values``."""
+    relation instance, with ``unknown`` cells free and the others at ``values``.
+
+    ``cache`` (for calls with the same model and values) keeps the results of
+    a target by the set of unknowns of its component, which most changes of
+    ``unknown`` leave alone."""
     # Connected components of unknown cells (sharing an instance): smaller LPs.
     parent: dict[CellKey, CellKey] = {k: k for k in unknown}
 
@@ -383,6 +393,17 @@ def intervals(model: Model, unknown: set[CellKey], targets: list[CellKey],
             out[target] = (v, v)
             continue
         root = find(target)
+        cache_key = None
+        if cache is not None:
+            cache_key = (target, frozenset(members[root]))
+            if cache_key in cache:
+                out[target] = cache[cache_key]
+                continue
+        if len(members[root]) == 1:  # one unknown: no linear programme needed
+            out[target] = _single(target, comp_instances[root], unknown, values)
+            if cache is not None:
+                cache[cache_key] = out[target]
+            continue
         if root not in systems:
             variables = sorted(members[root])
             col = {k: j for j, k in enumerate(variables)}
@@ -417,7 +438,27 @@ def intervals(model: Model, unknown: set[CellKey], targets: list[CellKey],
             else:
                 bounds.append(sign * res.fun)  # min x, or -min(-x) = max x
         out[target] = (_snap(bounds[0]), _snap(bounds[1]))
+        if cache is not None:
+            cache[cache_key] = out[target]
     return out
+
+
+def _single(target: CellKey, instances, unknown: set[CellKey], values) -> tuple[float, float]:
+    lo, hi = 0.0, np.inf
+    for inst, _ in instances:
+        coef = inst.terms[target]
+        const = inst.const + sum(c * values[k] for k, c in inst.terms.items() if k not in unknown)
+        bound = -const / coef
+        if inst.sense == "=":
+            lo, hi = max(lo, bound), min(hi, bound)
+        elif coef > 0:
+            lo = max(lo, bound)
+        else:
+            hi = min(hi, bound)
+    if lo > hi + TOL:
+        raise InconsistentRelations(
+            f"no non-negative values satisfy the relations around {target.label()}")
+    return _snap(lo), _snap(hi)
 
 
 def _snap(x: float) -> float:
@@ -452,6 +493,7 @@ class Auditor:
         self.model = model
         self.small_cell_max = small_cell_max
         self._cap: dict[CellKey, float] = {}
+        self._cache: dict = {}  # intervals by component (assess is called with the same values)
         self._all_free = {k for k, c in model.cells.items() if c.hidden or k.region != ALL}
         # Percentage equations are left out of the caps: with every region cell
         # suppressed no percentage of a region would be published.
@@ -474,7 +516,7 @@ class Auditor:
         unknown = set(suppressed) | {k for k, c in self.model.cells.items() if c.hidden}
         known = {k: v for k, v in values.items() if k not in unknown}
         targets = self.targets(suppressed) if targets is None else targets
-        found = intervals(self.model, unknown, targets, known)
+        found = intervals(self.model, unknown, targets, known, self._cache)
         caps = self.cap(targets, {k: v for k, v in known.items() if k.region == ALL})
         out = []
         for k in targets:
@@ -497,7 +539,8 @@ def audit(marts: dict[str, pd.DataFrame], small_cell_max: int = 4) -> pd.DataFra
     (kind ``suppressed``; the first mart column showing it) and per hidden count
     of a region (kind ``hidden``: men, patients without a surgical infection,
     patients who exited), with the interval the published figures allow and
-    whether it satisfies the protection rule. Raises ``InconsistentRelations``
+    whether it satisfies the protection rule; a count blank in one mart but
+    shown in another is kind ``shown elsewhere``, never protected. Raises ``InconsistentRelations``
     when the published values contradict the declared relations."""
     if small_cell_max <= 0:
         return pd.DataFrame(columns=AUDIT_COLUMNS)
@@ -505,6 +548,13 @@ def audit(marts: dict[str, pd.DataFrame], small_cell_max: int = 4) -> pd.DataFra
     suppressed = {k for k, c in model.cells.items() if not c.hidden and c.value is None}
     auditor = Auditor(model, small_cell_max)
     rows = []
+    for k, c in model.cells.items():  # suppressed in one mart, shown in another
+        if c.blank_somewhere and k.region != ALL:
+            shown = [a for a in c.appearances if _value(marts[a[0]].at[a[1], a[2]]) is None]
+            rows.append({"quantity": k.quantity, "cell": k.label(), "kind": "shown elsewhere",
+                         "mart": shown[0][0], "column": shown[0][2], "region": k.region,
+                         "lower": c.value, "upper": c.value, "width": 0.0, "cap": np.nan,
+                         "required": np.nan, "pinned_by_totals": False, "protected": False})
     for rec in auditor.assess(suppressed, model.known()):
         k = rec["cell"]
         mart, _, column = (model.cells[k].appearances or [("", None, "")])[0]

@@ -185,7 +185,9 @@ def _blank(out, flags, mart: str, rows, columns) -> None:
         was = df.loc[rows, column].notna()
         if not was.any():
             continue
-        df[column] = _nullable(df[column])
+        if not isinstance(df[column].dtype, pd.api.extensions.ExtensionDtype) or \
+                df[column].dtype.kind not in "iufb":
+            df[column] = _nullable(df[column])
         df.loc[rows, column] = pd.NA
         flags[mart].loc[was[was].index] = True
 
@@ -236,7 +238,8 @@ def _blank_ranks(df: pd.DataFrame, flags, rule) -> pd.DataFrame:
            [rank_column])
     position = pd.Series(range(len(df)), index=df.index)
     first_of_group = position.groupby([df[g] for g in group], sort=False).transform("min")
-    tail_order = df[order_keys].astype(str).agg("\x1f".join, axis=1) if order_keys else ""
+    tail_order = (pd.Series(list(zip(*(df[c].astype(str) for c in order_keys))), index=df.index)
+                  if order_keys else "")
     sort = pd.DataFrame({"g": first_of_group, "tail": hit & in_hit_group,
                          "pos": position.where(~hit, 0), "key": tail_order})
     order = sort.sort_values(["g", "tail", "pos", "key"], kind="stable").index
