@@ -13,5 +13,7 @@ from .build import (
            read_marts,
            write_marts,
 )
+from .disclosure_audit import audit, count_disclosive
 
-__all__ = ["CONTRACT_MARTS", "MART_BUILDERS", "MART_DESCRIPTIONS", "build_marts", "read_marts", "write_marts"]
+__all__ = ["CONTRACT_MARTS", "MART_BUILDERS", "MART_DESCRIPTIONS", "audit", "build_marts",
+           "count_disclosive", "read_marts", "write_marts"]

@@ -12,7 +12,7 @@ from .cohort import cancer_types, cohort_overview
 from .data_quality import site_data_quality, site_rejection_reasons
 from .disposition import disposition
 from .infections import infection_outcomes
-from .small_cells import suppress
+from .small_cells import protected_marts, suppress_marts
 from .survival import survival, survival_at_risk, survival_summary
 
 # Publication order. The first eight are section 7 of the site workbook contract.
@@ -31,24 +31,18 @@ MART_BUILDERS: dict[str, Callable[[duckdb.DuckDBPyConnection], pd.DataFrame]] = 
 }
 CONTRACT_MARTS = tuple(MART_BUILDERS)[:8]
 
-# Marts with region rows get small-cell protection and a `suppressed` column.
-SUPPRESSED_MARTS = ("cohort_overview", "cancer_types", "disposition", "pain_outcomes",
-                    "eq5d_outcomes", "infection_outcomes", "survival_summary")
 
 
 def build_marts(con: duckdb.DuckDBPyConnection, *, small_cell_max: int) -> dict[str, pd.DataFrame]:
     """Compute every mart from ``warehouse.*`` and ``dq.*``; reads only.
 
-    ``small_cell_max``: largest count suppressed in region rows (0 disables suppression).
+    Counts from 1 to ``small_cell_max`` in region rows are suppressed, with the
+    complementary cells that keep them from being recovered (``small_cells``);
+    0 disables suppression.
     """
-    threshold = small_cell_max
-    marts = {}
-    for name, builder in MART_BUILDERS.items():
-        df = builder(con)
-        if name in SUPPRESSED_MARTS:
-            df = suppress(name, df, threshold)
-        marts[name] = df.reset_index(drop=True)
-    return marts
+    exact = {name: builder(con).reset_index(drop=True) for name, builder in MART_BUILDERS.items()}
+    marts = suppress_marts(exact, small_cell_max, protected_marts())
+    return {name: df.reset_index(drop=True) for name, df in marts.items()}
 
 
 def write_marts(con: duckdb.DuckDBPyConnection, marts: dict[str, pd.DataFrame],

@@ -39,7 +39,11 @@ def _pairs(con: duckdb.DuckDBPyConnection, measure: str) -> pd.DataFrame:
 def change_outcomes(con: duckdb.DuckDBPyConnection, measure: str) -> pd.DataFrame:
     """Rows per time point for 'All' and every region (loops over a handful of groups)."""
     pairs = _pairs(con, measure)
-    regions = [ALL, *sorted(pairs["region"].dropna().unique())]
+    # Every region of the cohort, with zero pairs too: a region missing from the table would
+    # tell the reader its count, and could not take part in complementary suppression.
+    cohort_regions = [r[0] for r in con.execute(
+        "select distinct region from warehouse.dim_patient where region is not null order by 1").fetchall()]
+    regions = [ALL, *sorted(set(cohort_regions) | set(pairs["region"].dropna()))]
     rows = []
     for timepoint in TIMEPOINTS:
         complete = pairs[pairs["baseline"].notna() & pairs[timepoint].notna()]

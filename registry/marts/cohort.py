@@ -31,6 +31,8 @@ def cohort_overview(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def cancer_types(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    # Every region lists every cancer type of the cohort, zeros included: a type missing
+    # from a region's rows would let a reader place the region's count by subtraction.
     df = frame(con, f"""
         with p as (
             select region,
@@ -44,12 +46,21 @@ def cancer_types(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             from p
             group by grouping sets ((region, cancer_type, cancer_type_code),
                                     (cancer_type, cancer_type_code))
+        ),
+        grid as (
+            select r.region, t.cancer_type, t.cancer_type_code
+            from (select distinct region from counts) r
+            cross join (select distinct cancer_type, cancer_type_code from counts) t
+        ),
+        filled as (
+            select g.region, g.cancer_type, g.cancer_type_code, coalesce(c.n_patients, 0) as n_patients
+            from grid g left join counts c using (region, cancer_type, cancer_type_code)
         )
         select region, cancer_type, cancer_type_code, n_patients,
                (sum(n_patients) over (partition by region))::bigint as region_n_patients,
                row_number() over (partition by region
                                   order by n_patients desc, cancer_type) as rank
-        from counts
+        from filled
     """)
     low, high = wilson_interval(df["n_patients"], df["region_n_patients"])
     df.insert(4, "pct_patients", 100.0 * df["n_patients"] / df["region_n_patients"])

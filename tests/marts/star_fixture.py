@@ -140,11 +140,11 @@ create table dq.dq_rejections(site_id varchar, delivery_id varchar, file_name va
 """
 
 
-def _frames() -> dict[str, pd.DataFrame]:
+def _frames(patients=PATIENTS, assessments=ASSESSMENTS, events=EVENTS) -> dict[str, pd.DataFrame]:
     sites = pd.DataFrame(SITES, columns=["site_id", "site_name", "country", "region", "language",
                                          "date_order", "pain_scale", "eq5d_version"])
     region = dict(zip(sites["site_id"], sites["region"]))
-    p = pd.DataFrame(PATIENTS, columns=["patient_key", "site_id", "sex", "age_at_implant",
+    p = pd.DataFrame(patients, columns=["patient_key", "site_id", "sex", "age_at_implant",
                                         "cancer_type", "implant_date", "exit_reason", "exit_day"])
     p["implant_date"] = pd.to_datetime(p["implant_date"]).dt.date
     p["region"] = p["site_id"].map(region)
@@ -163,14 +163,14 @@ def _frames() -> dict[str, pd.DataFrame]:
         "days_of_follow_up": days, "died": p["exit_reason"].eq("death"),
         "days_to_death_or_censor": days,
     })
-    a = pd.DataFrame(ASSESSMENTS, columns=["patient_key", "visit_window", "is_window_choice",
+    a = pd.DataFrame(assessments, columns=["patient_key", "visit_window", "is_window_choice",
                                            "pain_score", "eq5d_index"])
     a = a.merge(p[["patient_key", "site_id", "implant_date"]], on="patient_key")
     a["days_from_implant"] = a["visit_window"].fillna("outside").map(WINDOW_DAY)
     a["visit_date"] = (pd.to_datetime(a["implant_date"])
                        + pd.to_timedelta(a["days_from_implant"], unit="D")).dt.date
     a["assessment_id"] = [f"a{i}" for i in range(len(a))]
-    e = pd.DataFrame(EVENTS, columns=["patient_key", "event_type", "interventions",
+    e = pd.DataFrame(events, columns=["patient_key", "event_type", "interventions",
                                       "is_infection", "is_surgical"])
     e = e.merge(p[["patient_key", "site_id", "implant_date"]], on="patient_key")
     e["event_id"] = [f"e{i}" for i in range(len(e))]
@@ -194,12 +194,13 @@ def _frames() -> dict[str, pd.DataFrame]:
     }
 
 
-def build_star(path: Path) -> Path:
-    """Write the fixture star schema to the DuckDB file ``path``."""
+def build_star(path: Path, patients=PATIENTS, assessments=ASSESSMENTS, events=EVENTS) -> Path:
+    """Write the fixture star schema to the DuckDB file ``path`` (other
+    patients, assessments and events, in the same shapes, can be given)."""
     con = warehouse_db.connect(path)
     try:
         con.execute(DDL)
-        for table, df in _frames().items():
+        for table, df in _frames(patients, assessments, events).items():
             con.register("_fixture", df)
             columns = ", ".join(f'"{c}"' for c in df.columns)
             con.execute(f"insert into {table} ({columns}) select {columns} from _fixture")

@@ -60,9 +60,12 @@ def test_small_cells_are_suppressed_in_region_rows_only(marts):
     cohort = marts["cohort_overview"]
     latam = row(cohort, region="Latin America")  # 3 patients
     assert latam.suppressed and pd.isna(latam.n_patients) and pd.isna(latam.age_mean)
-    europe = row(cohort, region="Western Europe")  # 6 patients, 3 women, 3 men
-    assert europe.suppressed and europe.n_patients == 6 and pd.isna(europe.n_female)
-    assert pd.isna(europe.pct_female) and europe.age_min == 52
+    # Western Europe: 3 women, 3 men; its 6 patients are the complementary cell
+    # without which Latin America's 3 = 21 - 12 - 6.
+    europe = row(cohort, region="Western Europe")
+    assert europe.suppressed and pd.isna(europe.n_patients) and pd.isna(europe.n_female)
+    assert pd.isna(europe.pct_female) and pd.isna(europe.age_min)
+    assert row(cohort, region="United States").n_patients == 12
     infections = marts["infection_outcomes"]
     assert pd.isna(row(infections, region="United States").n_infection_surgical)  # 1 patient
     assert row(infections, region="Western Europe").n_infection_surgical == 0  # zero is not small
@@ -79,6 +82,10 @@ def test_threshold_is_configurable(star_con):
     assert row(exact["cohort_overview"], region="Latin America").n_patients == 3
     strict = build_marts(star_con, small_cell_max=6)
     assert pd.isna(row(strict["cohort_overview"], region="Western Europe").n_patients)
+    default = build_marts(star_con, small_cell_max=4)
+    assert pd.isna(row(default["cohort_overview"], region="Latin America").n_patients)
+    with pytest.raises(ValueError):
+        build_marts(star_con, small_cell_max=-1)
 
 
 def test_cancer_types(marts):
@@ -116,8 +123,15 @@ def test_pain_pairs_use_only_chosen_visits_with_both_scores(marts):
     assert six.wilcoxon_p_value == pytest.approx(sps.wilcoxon(follow - base).pvalue)
     twelve = row(df, timepoint="12 months", region="All")
     assert twelve.n_paired == 3 and twelve.mean_change == pytest.approx(-10 / 3)
+    assert pd.isna(row(df, timepoint="6 months", region="Western Europe").n_paired)  # 2
+    # United States' 5 pairs are complementary: without them Latin America's 1
+    # and Western Europe's 2 would lie in 0..3, narrower than the rule allows.
+    assert pd.isna(row(df, timepoint="6 months", region="United States").n_paired)
+
+
+def test_pain_pairs_exact_without_suppression(star_con):
+    df = build_marts(star_con, small_cell_max=0)["pain_outcomes"]
     assert row(df, timepoint="6 months", region="United States").n_paired == 5
-    assert pd.isna(row(df, timepoint="6 months", region="Western Europe").n_paired)
 
 
 def test_eq5d_pairs(marts):
