@@ -13,17 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from registry import warehouse as warehouse_db
+from registry.landing.schema import SHEET_FIELDS, ensure_landing_schema
 
-LINEAGE = ["load_id", "delivery_id", "site_id", "file_name", "sheet_name", "source_row",
-           "file_sha256", "data_cut", "patient_key"]
-FIELDS = {
-    "patients": ["sex", "birth_date", "birth_year", "age_at_implant", "implant_date", "implant_type",
-                 "cancer_type", "drugs", "pain_location", "pump_model", "catheter_model"],
-    "visits": ["visit_date", "visit_label", "pain_score", "mobility", "self_care", "usual_activities",
-               "pain_discomfort", "anxiety_depression", "eq5d_state", "eq_vas"],
-    "events": ["onset_date", "event_term", "intervention", "serious"],
-    "exits": ["exit_date", "exit_reason"],
-}
 SHEET_NAMES = {"patients": "Patients", "visits": "Visits", "events": "Events", "exits": "Exits"}
 
 SITES = [
@@ -182,7 +173,7 @@ def planted_rejections() -> set[tuple[str, str, int, str]]:
     return out
 
 
-def _sheet_frame(delivery: str, sheet: str, rows: list) -> pd.DataFrame:
+def _sheet_records(delivery: str, sheet: str, rows: list) -> list[dict]:
     site, file_name, data_cut, _, _ = DELIVERIES[delivery]
     records = []
     for row in rows:
@@ -190,50 +181,42 @@ def _sheet_frame(delivery: str, sheet: str, rows: list) -> pd.DataFrame:
         rec = {"load_id": "load-1", "delivery_id": delivery, "site_id": site, "file_name": file_name,
                "sheet_name": SHEET_NAMES[sheet], "source_row": source_row, "file_sha256": "0" * 64,
                "data_cut": data_cut, "patient_key": key(site, ref)}
-        rec.update({f: values.get(f) for f in FIELDS[sheet]})
+        rec.update({f: values.get(f) for f in SHEET_FIELDS[sheet]})
         rec["extra_columns"] = "{}"
         records.append(rec)
-    return pd.DataFrame.from_records(records, columns=LINEAGE + FIELDS[sheet] + ["extra_columns"])
+    return records
+
+
+def _insert(con, table: str, records: list[dict]) -> None:
+    """Insert rows by column name into a table created by the project's DDL (columns not
+    given stay null, as in the landing zone)."""
+    frame = pd.DataFrame.from_records(records).astype("object")
+    frame = frame.where(frame.notna(), None)
+    con.register("rows_df", frame)
+    con.execute(f"insert into {table} by name select * from rows_df")
+    con.unregister("rows_df")
 
 
 def build_landing(db_path: Path) -> None:
-    """Write the landing schema into the DuckDB file at db_path."""
+    """Write the landing schema into the DuckDB file at db_path, with the ingestion's own DDL."""
     con = warehouse_db.connect(db_path)
     try:
-        con.execute("create schema if not exists landing")
-        sites = pd.DataFrame(SITES, columns=["site_id", "site_name", "country", "region", "language",
-                                             "date_order", "pain_scale", "eq5d_version"])
-        sites["loaded_at"] = pd.Timestamp("2017-08-02 10:00:00")
-        con.register("sites_df", sites)
-        con.execute("create or replace table landing.site_master as select * from sites_df")
-        deliveries = pd.DataFrame([
+        ensure_landing_schema(con)
+        loaded_at = pd.Timestamp("2017-08-02 10:00:00")
+        _insert(con, "landing.site_master", [
+            dict(zip(["site_id", "site_name", "country", "region", "language", "date_order", "pain_scale",
+                      "eq5d_version"], site), loaded_at=loaded_at)
+            for site in SITES])
+        _insert(con, "landing.deliveries", [
             {"delivery_id": d, "site_id": s, "file_path": f"{s}/{f}", "file_name": f, "file_sha256": "0" * 64,
-             "size_bytes": 1000, "data_cut": c, "data_cut_source": "file_name",
-             "arrived_at": pd.Timestamp("2017-08-02 10:00:00"), "status": st, "reason": r, "load_id": "load-1",
-             "sheets": "{}", "ignored_sheets": "[]"}
+             "size_bytes": 1000, "data_cut": c, "data_cut_source": "file_name", "arrived_at": loaded_at,
+             "status": st, "reason": r, "load_id": "load-1", "sheets": "{}", "ignored_sheets": "[]",
+             "modified_at": loaded_at}
             for d, (s, f, c, st, r) in DELIVERIES.items()])
-        con.register("deliveries_df", deliveries)
-        con.execute("""create or replace table landing.deliveries as
-                       select * replace (cast(data_cut as date) as data_cut) from deliveries_df""")
-        con.execute("""create or replace table landing.sheet_loads (delivery_id varchar, sheet_kind varchar,
-            sheet_name varchar, header_row integer, rows_read integer, data_rows integer, blank_rows integer,
-            note_rows integer, mapped_columns varchar, unknown_columns varchar, identifier_columns_dropped varchar)""")
-        con.execute("""create or replace table landing.note_rows (delivery_id varchar, sheet_name varchar,
-            source_row integer, text varchar)""")
-        con.execute("insert into landing.note_rows values ('us-cur', 'Patients', 40, 'Total: 4 patients')")
-        for sheet in FIELDS:
-            frames = [_sheet_frame(d, s, rows) for (d, s), rows in ROWS.items() if s == sheet]
-            frame = pd.concat(frames, ignore_index=True).astype("object")
-            frame = frame.where(frame.notna(), None)
-            con.register("rows_df", frame)
-            casts = ", ".join(f"cast({c} as varchar) as {c}" for c in FIELDS[sheet] + ["extra_columns"])
-            con.execute(f"""create or replace table landing.{sheet} as
-                select cast(load_id as varchar) as load_id, cast(delivery_id as varchar) as delivery_id,
-                       cast(site_id as varchar) as site_id, cast(file_name as varchar) as file_name,
-                       cast(sheet_name as varchar) as sheet_name, cast(source_row as integer) as source_row,
-                       cast(file_sha256 as varchar) as file_sha256, cast(data_cut as date) as data_cut,
-                       cast(patient_key as varchar) as patient_key, {casts}
-                from rows_df""")
-            con.unregister("rows_df")
+        _insert(con, "landing.note_rows", [
+            {"delivery_id": "us-cur", "sheet_name": "Patients", "source_row": 40, "text": "Total: 4 patients"}])
+        for sheet in SHEET_FIELDS:
+            _insert(con, f"landing.{sheet}", [
+                rec for (d, s), rows in ROWS.items() if s == sheet for rec in _sheet_records(d, s, rows)])
     finally:
         con.close()

@@ -2,7 +2,7 @@
 -- sheets), accepted and rejected by the row-level rules.
 with sheet_rows as (
     {%- for sheet in ['patients', 'visits', 'events', 'exits'] %}
-    select delivery_id, is_accepted from {{ ref('stg_landing__' ~ sheet) }}
+    select delivery_id, is_accepted from {{ ref('int_' ~ sheet ~ '__validated') }}
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 ),

@@ -3,14 +3,14 @@
 {%- set sheets = ['patients', 'visits', 'events', 'exits'] %}
 {%- for sheet in sheets %}
 select
-    cast(site_id as varchar) as site_id,
-    cast(delivery_id as varchar) as delivery_id,
-    cast(file_name as varchar) as file_name,
-    cast(sheet_kind as varchar) as sheet_kind,
-    cast(sheet_name as varchar) as sheet_name,
-    cast(source_row as integer) as source_row,
-    cast(rejection_reasons_text as varchar) as reasons
-from {{ ref('stg_landing__' ~ sheet) }}
-where is_current_delivery and not is_accepted
+    cast(v.site_id as varchar) as site_id,
+    cast(v.delivery_id as varchar) as delivery_id,
+    cast(v.file_name as varchar) as file_name,
+    cast(v.sheet_kind as varchar) as sheet_kind,
+    cast(v.sheet_name as varchar) as sheet_name,
+    cast(v.source_row as integer) as source_row,
+    cast(v.rejection_reasons_text as varchar) as reasons
+from {{ ref('int_' ~ sheet ~ '__validated') }} as v
+where not v.is_accepted and v.delivery_id in (select delivery_id from {{ ref('stg_landing__deliveries') }} where is_current)
 {{ 'union all' if not loop.last }}
 {%- endfor %}

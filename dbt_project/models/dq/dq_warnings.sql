@@ -3,12 +3,18 @@
 -- target day of the visit_windows seed (visits labelled `unscheduled` are not flagged);
 -- visit_label_mismatch: the label names a window of the seed whose day range does not hold
 -- the visit day; unmapped_term: a term no code list knows (detail `concept: term`).
-with patients as (
-    select * from {{ ref('stg_landing__patients') }} where is_current_delivery and is_accepted
+with current_deliveries as (
+    select delivery_id from {{ ref('stg_landing__deliveries') }} where is_current
+),
+
+patients as (
+    select * from {{ ref('int_patients__validated') }}
+    where is_accepted and delivery_id in (select delivery_id from current_deliveries)
 ),
 
 visits as (
-    select * from {{ ref('stg_landing__visits') }} where is_current_delivery and is_accepted
+    select * from {{ ref('int_visits__validated') }}
+    where is_accepted and delivery_id in (select delivery_id from current_deliveries)
 ),
 
 windows as (

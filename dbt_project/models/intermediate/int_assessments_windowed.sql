@@ -3,8 +3,8 @@
 -- closest to the window's target day; ties go to the earlier visit, then the lower source row.
 with visits as (
     select *
-    from {{ ref('stg_landing__visits') }}
-    where is_current_delivery and is_accepted
+    from {{ ref('int_visits__validated') }}
+    where is_accepted and delivery_id in (select delivery_id from {{ ref('stg_landing__deliveries') }} where is_current)
 ),
 
 windows as (

@@ -1,29 +1,36 @@
 -- One row per accepted patient of a current delivery: implant, data cut, last contact
 -- (latest of implant, visits, events and exit) and registry exit.
-with patients as (
-    select patient_key, site_id, region, implant_date, data_cut
-    from {{ ref('stg_landing__patients') }}
-    where is_current_delivery and is_accepted
+with current_deliveries as (
+    select delivery_id
+    from {{ ref('stg_landing__deliveries') }}
+    where is_current
+),
+
+patients as (
+    select p.patient_key, p.site_id, s.region, p.implant_date, p.data_cut
+    from {{ ref('int_patients__validated') }} as p
+    left join {{ ref('stg_landing__site_master') }} as s on s.site_id = p.site_id
+    where p.is_accepted and p.delivery_id in (select delivery_id from current_deliveries)
 ),
 
 last_visit as (
     select patient_key, max(visit_date) as last_visit_date
-    from {{ ref('stg_landing__visits') }}
-    where is_current_delivery and is_accepted
+    from {{ ref('int_visits__validated') }}
+    where is_accepted and delivery_id in (select delivery_id from current_deliveries)
     group by patient_key
 ),
 
 last_event as (
     select patient_key, max(onset_date) as last_event_date
-    from {{ ref('stg_landing__events') }}
-    where is_current_delivery and is_accepted
+    from {{ ref('int_events__validated') }}
+    where is_accepted and delivery_id in (select delivery_id from current_deliveries)
     group by patient_key
 ),
 
 exits as (
     select patient_key, exit_date, exit_reason, exit_category
-    from {{ ref('stg_landing__exits') }}
-    where is_current_delivery and is_accepted
+    from {{ ref('int_exits__validated') }}
+    where is_accepted and delivery_id in (select delivery_id from current_deliveries)
 )
 
 select

@@ -1,40 +1,20 @@
--- One row per landing row (current deliveries) and term that no code list knows,
--- with the concept it was written for. Feeds dq_unmapped_terms and the unmapped_term warning.
-{%- set single_valued = [
-    ('stg_landing__patients', 'sex', 'sex_text', 'sex'),
-    ('stg_landing__patients', 'implant_type', 'implant_type_text', 'implant_type'),
-    ('stg_landing__patients', 'cancer_type', 'cancer_type_text', 'cancer_type'),
-    ('stg_landing__visits', 'visit_label', 'visit_label_text', 'visit_label'),
-    ('stg_landing__events', 'event_type', 'event_term_text', 'event_type'),
-    ('stg_landing__exits', 'exit_reason', 'exit_reason_text', 'exit_reason'),
-] %}
-{%- set multi_valued = [
-    ('stg_landing__patients', 'drug', 'drug_terms_unmapped'),
-    ('stg_landing__patients', 'pain_location', 'pain_location_terms_unmapped'),
-    ('stg_landing__events', 'intervention', 'intervention_terms_unmapped'),
-] %}
--- each staging view is read once (materialised CTE), then its mapped columns are checked
-with
-{%- for model in ['stg_landing__patients', 'stg_landing__visits', 'stg_landing__events', 'stg_landing__exits'] %}
-{{ model }} as materialized (
-    select * from {{ ref(model) }} where is_current_delivery
-){{ ',' if not loop.last }}
-{%- endfor %}
-{%- for model, concept, text_column, code_column in single_valued %}
-select site_id, delivery_id, file_name, sheet_kind, sheet_name, source_row, is_accepted,
-       '{{ concept }}' as concept, {{ text_column }} as term
-from {{ model }}
-where is_current_delivery and {{ code_column }} = 'unmapped'
-union all
-{%- endfor %}
-select site_id, delivery_id, file_name, sheet_kind, sheet_name, source_row, is_accepted,
-       'yes_no' as concept, serious_text as term
-from stg_landing__events
-where is_current_delivery and serious_is_unmapped
-{%- for model, concept, list_column in multi_valued %}
-union all
-select site_id, delivery_id, file_name, sheet_kind, sheet_name, source_row, is_accepted,
-       '{{ concept }}' as concept, unnest({{ list_column }}) as term
-from {{ model }}
-where is_current_delivery and len({{ list_column }}) > 0
-{%- endfor %}
+-- One row per landing row of a current delivery and term that no code list knows, with the
+-- concept it was written for (from int_cell_codes). Feeds dq_unmapped_terms and the
+-- unmapped_term warning.
+with sheet_rows as (
+    {%- for sheet in ['patients', 'visits', 'events', 'exits'] %}
+    select delivery_id, sheet_kind, source_row, site_id, file_name, sheet_name, is_accepted
+    from {{ ref('int_' ~ sheet ~ '__validated') }}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+)
+
+select
+    r.site_id, r.delivery_id, r.file_name, r.sheet_kind, r.sheet_name, r.source_row, r.is_accepted,
+    c.concept,
+    unnest(c.unmapped_terms) as term
+from {{ ref('int_cell_codes') }} as c
+inner join sheet_rows as r
+    on r.delivery_id = c.delivery_id and r.sheet_kind = c.sheet_kind and r.source_row = c.source_row
+where len(c.unmapped_terms) > 0
+  and c.delivery_id in (select delivery_id from {{ ref('stg_landing__deliveries') }} where is_current)

@@ -9,9 +9,12 @@ select
     cast(data_cut as date) as data_cut,
     data_cut_source,
     arrived_at,
+    modified_at,
     status,
     reason,
     nullif(split_part(reason, ':', 1), '') as reason_code,
     load_id,
+    sheets,
+    ignored_sheets,
     status = 'current' as is_current
 from {{ source('landing', 'deliveries') }}

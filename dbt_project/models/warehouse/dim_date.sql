@@ -1,13 +1,25 @@
 -- One row per day from the first January of the earliest registry date to the last day
 -- of the year of the latest data cut (or date of a fact, if later).
-with bounds as (
+with current_deliveries as (
+    select delivery_id from {{ ref('stg_landing__deliveries') }} where is_current
+),
+
+patients as (
+    select implant_date, data_cut
+    from {{ ref('int_patients__validated') }}
+    where is_accepted and delivery_id in (select delivery_id from current_deliveries)
+),
+
+bounds as (
     select min(d) as first_day, max(d) as last_day
     from (
-        select implant_date as d from {{ ref('stg_landing__patients') }} where is_current_delivery and is_accepted
-        union all select data_cut from {{ ref('stg_landing__patients') }} where is_current_delivery and is_accepted
-        union all select visit_date from {{ ref('stg_landing__visits') }} where is_current_delivery and is_accepted
-        union all select onset_date from {{ ref('stg_landing__events') }} where is_current_delivery and is_accepted
-        union all select exit_date from {{ ref('stg_landing__exits') }} where is_current_delivery and is_accepted
+        select implant_date as d from patients
+        union all select data_cut from patients
+        {%- for sheet, date_column in [('visits', 'visit_date'), ('events', 'onset_date'), ('exits', 'exit_date')] %}
+        union all
+        select {{ date_column }} from {{ ref('int_' ~ sheet ~ '__validated') }}
+        where is_accepted and delivery_id in (select delivery_id from current_deliveries)
+        {%- endfor %}
     )
 ),
 

@@ -3,7 +3,7 @@
 select
     cast(p.patient_key as varchar) as patient_key,
     cast(p.site_id as varchar) as site_id,
-    cast(p.region as varchar) as region,
+    cast(s.region as varchar) as region,
     cast(p.sex as varchar) as sex,
     cast(p.birth_year as integer) as birth_year,
     cast(p.age_at_implant as integer) as age_at_implant,
@@ -22,6 +22,7 @@ select
     cast(p.implant_date as date) as implant_date,
     cast(p.implant_type as varchar) as implant_type,
     cast(array_to_string(p.pain_locations, ';') as varchar) as pain_locations
-from {{ ref('stg_landing__patients') }} as p
+from {{ ref('int_patients__validated') }} as p
+left join {{ ref('stg_landing__site_master') }} as s on s.site_id = p.site_id
 left join {{ ref('dim_cancer_type') }} as c on c.cancer_type = p.cancer_type
-where p.is_current_delivery and p.is_accepted
+where p.is_accepted and p.delivery_id in (select delivery_id from {{ ref('stg_landing__deliveries') }} where is_current)

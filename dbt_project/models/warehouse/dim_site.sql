@@ -8,4 +8,4 @@ select
     cast(date_order as varchar) as date_order,
     cast(pain_scale as varchar) as pain_scale,
     cast(eq5d_version as varchar) as eq5d_version
-from {{ ref('stg_landing__sites') }}
+from {{ ref('stg_landing__site_master') }}

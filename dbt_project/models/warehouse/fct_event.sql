@@ -11,5 +11,5 @@ select
     cast(is_infection as boolean) as is_infection,
     cast(is_surgical as boolean) as is_surgical,
     cast(is_serious as boolean) as is_serious
-from {{ ref('stg_landing__events') }}
-where is_current_delivery and is_accepted
+from {{ ref('int_events__validated') }}
+where is_accepted and delivery_id in (select delivery_id from {{ ref('stg_landing__deliveries') }} where is_current)

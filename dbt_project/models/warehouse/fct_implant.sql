@@ -8,5 +8,5 @@ select
     cast(coalesce(len(drugs), 0) as integer) as n_drugs,
     cast(pump_model as varchar) as pump_model,
     cast(catheter_model as varchar) as catheter_model
-from {{ ref('stg_landing__patients') }}
-where is_current_delivery and is_accepted
+from {{ ref('int_patients__validated') }}
+where is_accepted and delivery_id in (select delivery_id from {{ ref('stg_landing__deliveries') }} where is_current)

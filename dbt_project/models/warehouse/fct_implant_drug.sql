@@ -2,6 +2,6 @@
 select cast(patient_key as varchar) as patient_key, cast(drug as varchar) as drug
 from (
     select patient_key, unnest(drugs) as drug
-    from {{ ref('stg_landing__patients') }}
-    where is_current_delivery and is_accepted
+    from {{ ref('int_patients__validated') }}
+    where is_accepted and delivery_id in (select delivery_id from {{ ref('stg_landing__deliveries') }} where is_current)
 )

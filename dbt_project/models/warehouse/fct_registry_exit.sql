@@ -6,5 +6,5 @@ select
     cast(days_from_implant as integer) as days_from_implant,
     cast(exit_reason as varchar) as exit_reason,
     cast(exit_category as varchar) as exit_category
-from {{ ref('stg_landing__exits') }}
-where is_current_delivery and is_accepted
+from {{ ref('int_exits__validated') }}
+where is_accepted and delivery_id in (select delivery_id from {{ ref('stg_landing__deliveries') }} where is_current)

@@ -1,4 +1,4 @@
--- The site master: the settings that drive parsing (language, date order, pain scale, EQ-5D version).
+-- The site master as loaded, one row per site; codes in their canonical case.
 select
     trim(site_id) as site_id,
     site_name,

@@ -12,14 +12,14 @@ with terms as (
     select '{{ concept }}' as concept, cast(language as varchar) as language,
            {{ normalise_term('cast(term as varchar)') }} as normalised_term, cast(code as varchar) as code
     from {{ ref(seed) }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+    {{ 'union all' if not loop.last }}
     {%- endfor %}
 ),
+
 site_languages as (
     select unnest(['en', 'es', 'pt', 'fr', 'de', 'it', 'nl']) as site_language
 ),
+
 candidates as (
     select l.site_language, t.concept, t.normalised_term, t.code,
            case
@@ -31,6 +31,7 @@ candidates as (
     from site_languages as l
     cross join terms as t
 ),
+
 agreed as (
     select *
     from candidates
@@ -38,6 +39,7 @@ agreed as (
          or min(code) over (partition by site_language, concept, normalised_term, priority)
           = max(code) over (partition by site_language, concept, normalised_term, priority)
 )
+
 select site_language, concept, normalised_term, code, priority
 from agreed
 qualify row_number() over (partition by site_language, concept, normalised_term order by priority, code) = 1

@@ -1,0 +1,16 @@
+{{ config(materialized='view') }}
+-- Exits rows in the canonical vocabulary (int_cell_codes), with the paper's exit category
+-- of the reason.
+select
+    x.delivery_id,
+    x.source_row,
+    c.code as exit_reason,
+    -- an unmapped reason is not guessed into a category either
+    case when c.code = 'unmapped' then 'unmapped' else r.exit_category end as exit_category
+from {{ ref('int_exits__typed') }} as x
+left join {{ ref('int_cell_codes') }} as c
+    on c.delivery_id = x.delivery_id
+   and c.sheet_kind = 'exits'
+   and c.source_row = x.source_row
+   and c.concept = 'exit_reason'
+left join {{ ref('exit_reasons') }} as r on r.exit_reason = c.code
