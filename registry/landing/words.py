@@ -1,0 +1,104 @@
+"""Keyword sets: the words tier shared by header recognition and term mapping.
+
+A keyword set is a few normalised words that must all appear in a text, in any
+order (`pain location`). A word may carry `*` to match the start (`schmerz*`:
+Schmerzstärke), the end (`*datum`: Visitendatum) or the inside (`*sarcom*`:
+osteosarcoma) of a word, so that German and Dutch compounds are read too.
+
+Given the sets of several targets (fields, codes), a text names the target one of
+whose sets contains every other matched set (`pain location` contains `pain`,
+so `Pain location` is pain_location, not pain_score). Two matched sets where
+neither contains the other make a tie: nothing is chosen, the candidates are
+reported. A ``weak`` set (a bare `date`, `profile`) only counts when no strong
+set of another target matches.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from registry.landing.labels import normalise_label
+
+# written as one word whatever the spelling: `EQ-5D`, `EQ 5 D`, `e-mail`
+_JOINS = ((re.compile(r"\beq ?5 ?d\b"), "eq5d"), (re.compile(r"\be mail\b"), "email"))
+_DIGITS = re.compile(r"^\d+$")
+
+
+@dataclass(frozen=True)
+class KeywordSet:
+    target: str  # a field, `identifier`, `none`, or a code
+    words: tuple[str, ...]  # normalised, sorted, may hold `*`
+    role: str = "field"
+    strong: bool = True
+    language: str = "any"
+
+    def matches(self, tokens: Sequence[str]) -> bool:
+        return all(any(word_matches(w, t) for t in tokens) for w in self.words)
+
+
+@dataclass(frozen=True)
+class WordsMatch:
+    """What the words of a text name: a winner, or a tie between candidates."""
+
+    winner: KeywordSet | None
+    candidates: tuple[KeywordSet, ...]  # the best set of each target that matched
+
+    @property
+    def is_tie(self) -> bool:
+        return self.winner is None and bool(self.candidates)
+
+
+def word_matches(pattern: str, token: str) -> bool:
+    if pattern.startswith("*") and pattern.endswith("*") and len(pattern) > 2:
+        return pattern[1:-1] in token
+    if pattern.endswith("*"):
+        return token.startswith(pattern[:-1])
+    if pattern.startswith("*"):
+        return token.endswith(pattern[1:])
+    return token == pattern
+
+
+def keyword_words(text: str) -> tuple[str, ...]:
+    """The words of a keyword as written in the CSV files (`*` kept), sorted."""
+    words = []
+    for raw in str(text).split():
+        star_start, star_end = raw.startswith("*"), raw.endswith("*") and len(raw) > 1
+        core = _join(normalise_label(raw.strip("*")))
+        for i, part in enumerate(core.split()):
+            words.append(("*" if star_start and i == 0 else "") + part
+                         + ("*" if star_end and i == len(core.split()) - 1 else ""))
+    return tuple(sorted(set(words)))
+
+
+def _join(text: str) -> str:
+    for pattern, joined in _JOINS:
+        text = pattern.sub(joined, text)
+    return text
+
+
+def text_words(text: object, stop_words: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The content words of a header or term: normalised (accents, case, bracketed units,
+    punctuation), without stop words and bare numbers, in their order."""
+    words = _join(normalise_label(text)).split()
+    return tuple(w for w in words if w not in stop_words and not _DIGITS.match(w))
+
+
+def best_match(tokens: Sequence[str], sets: Iterable[KeywordSet]) -> WordsMatch:
+    """The target the words name (module docstring), or the tied candidates."""
+    best: dict[str, KeywordSet] = {}
+    for kset in sets:
+        if kset.matches(tokens):
+            held = best.get(kset.target)
+            if held is None or (kset.strong, len(kset.words)) > (held.strong, len(held.words)):
+                best[kset.target] = kset
+    if not best:
+        return WordsMatch(None, ())
+    candidates = list(best.values())
+    if any(c.strong for c in candidates):
+        candidates = [c for c in candidates if c.strong]
+    candidates.sort(key=lambda c: (-len(c.words), c.target))
+    top = candidates[0]
+    if all(c is top or set(c.words) < set(top.words) for c in candidates):
+        return WordsMatch(top, tuple(candidates))
+    return WordsMatch(None, tuple(candidates))
