@@ -404,7 +404,8 @@ def reland_site(con, *, site_id: str, load_id: str, pseudonym_key: str, archive:
     ``load_id`` (the delivery row, its arrival time and the other deliveries stay) and the
     site's current delivery is settled again. A delivery whose bytes cannot be had is
     listed in ``report.files_not_relandable`` and left as it is."""
-    ensure_landing_schema(con)
+    if _site is None:
+        ensure_landing_schema(con)
     site = _site or _site_row(con, site_id)
     mappings = _as_mappings(mappings, con)
     version = recognition_version(site, mappings)

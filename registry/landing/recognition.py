@@ -43,7 +43,7 @@ from registry.landing.dictionary import DATA_DIR, SHEET_KINDS, header_index, she
 from registry.landing.labels import normalise_label
 from registry.landing.schema import REQUIRED_FIELDS, SHEET_FIELDS
 from registry.landing.terms import SEEDS_DIR, CodeLists, code_lists, normalise_term
-from registry.landing.words import KeywordSet, best_match, keyword_words, text_words
+from registry.landing.words import KeywordIndex, KeywordSet, best_match, keyword_words, text_words
 
 # Bump when the recognition rules change in code, so that versions recorded before differ.
 RULES_VERSION = "1"
@@ -57,6 +57,7 @@ _DATE_PATTERNS = (
     ("text2", r"^(?:0?[1-9]|[12]\d|3[01])[-/.](?:0?[1-9]|[12]\d|3[01])[-/.](?P<y>\d{2})$"),
     ("serial", r"^(?P<y>\d{5})(?:\.\d+)?$"),
 )
+_HAS_LETTER = re.compile(r"[^\W\d_]")
 _NUMBER = r"^(?P<n>[+-]?\d+(?:[.,]\d+)?)$"
 _INTEGER = r"^(?P<n>\d+)(?:[.,]0+)?$"
 _PAIN = r"^(?P<n>\d{1,3}(?:[.,]\d+)?)\s*(?:/\s*10{1,2}|mm|cm)?$"
@@ -82,7 +83,7 @@ class ValueRule:
 class Vocabulary:
     """The shipped recognition data, read once."""
 
-    keywords: Mapping[str, tuple[KeywordSet, ...]]  # sheet kind -> sets (`any` rows included)
+    keywords: Mapping[str, KeywordIndex]  # sheet kind -> sets (`any` rows included)
     stop_words: frozenset[str]
     rules: Mapping[str, Mapping[str, ValueRule]]  # sheet kind -> field -> rule
     settings: Mapping[str, float]
@@ -139,7 +140,7 @@ def vocabulary(data_dir: Path = DATA_DIR, seeds_dir: Path = SEEDS_DIR) -> Vocabu
     settings = {r["setting"].strip(): float(r["value"]) for r in _read_csv(data_dir / "recognition_settings.csv")}
     words = [r["word"] for r in _read_csv(missing_path)]
     missing = frozenset({w.strip().lower() for w in words} | {normalise_term(w) for w in words})
-    return Vocabulary({k: tuple(v) for k, v in keywords.items()}, stop_words, rules, settings, codes,
+    return Vocabulary({k: KeywordIndex(v) for k, v in keywords.items()}, stop_words, rules, settings, codes,
                       missing, digest.hexdigest())
 
 
@@ -170,6 +171,8 @@ class HeaderGuess:
 
 
 UNKNOWN = HeaderGuess("unknown")
+# (vocabulary, overrides) -> (sheet kind, normalised header) -> guess: headers repeat across files
+_GUESSES: dict[tuple[str, str], dict[tuple[str, str], HeaderGuess]] = {}
 
 
 @dataclass(frozen=True)
@@ -249,16 +252,26 @@ class Recognizer:
         self.site = site or SiteContext()
         self.vocab = vocab or vocabulary()
         self._exact = header_index()
-        self._guesses: dict[tuple[str, str], HeaderGuess] = {}
+        self._guesses = _GUESSES.setdefault((self.vocab.digest, self.site.overrides_digest), {})
 
     # -- tiers 1 and 2 -------------------------------------------------------------------
     def guess(self, kind: str, header: object) -> HeaderGuess:
         if header is None:
             return UNKNOWN
+        raw = (kind, "\0" + str(header))
+        found = self._guesses.get(raw)
+        if found is not None:
+            return found
+        if not _HAS_LETTER.search(str(header)):
+            self._guesses[raw] = UNKNOWN
+            return UNKNOWN
         key = (kind, normalise_label(header))
         found = self._guesses.get(key)
         if found is None:
             found = self._guesses[key] = self._guess(kind, header, key[1])
+        if len(self._guesses) > 200_000:
+            self._guesses.clear()
+        self._guesses[raw] = found
         return found
 
     def _guess(self, kind: str, header: object, norm: str) -> HeaderGuess:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from registry.landing.words import KeywordSet, best_match, keyword_words, text_words
+from registry.landing.words import KeywordIndex, KeywordSet, best_match, keyword_words, text_words
 
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 LANGUAGES = ("en", "es", "pt", "fr", "de", "it", "nl")
@@ -72,7 +72,7 @@ class CodeLists:
     terms: Mapping[str, Mapping[str, Mapping[str, str]]]
     codes: Mapping[str, frozenset[str]]  # concept -> its codes
     icd10: Mapping[str, str]  # three-character category -> cancer type
-    keywords: Mapping[str, tuple[KeywordSet, ...]]  # concept -> term keyword sets
+    keywords: Mapping[str, KeywordIndex]  # concept -> term keyword sets
     digest: str  # content hash of the files read
 
     def code(self, concept: str, term: object, language: str | None = None) -> str | None:
@@ -156,4 +156,4 @@ def code_lists(seeds_dir: Path = SEEDS_DIR) -> CodeLists:
             raise ValueError(f"{keywords_path.name} line {line}: {row['concept']}/{row['code']} is no code of the code lists")
         keywords.setdefault(concept, []).append(
             KeywordSet(row["code"], keyword_words(row["keyword"]), "code", True, row["language"]))
-    return CodeLists(terms, codes, icd10, {c: tuple(s) for c, s in keywords.items()}, digest.hexdigest())
+    return CodeLists(terms, codes, icd10, {c: KeywordIndex(s) for c, s in keywords.items()}, digest.hexdigest())

@@ -84,11 +84,61 @@ def text_words(text: object, stop_words: frozenset[str] = frozenset()) -> tuple[
     return tuple(w for w in words if w not in stop_words and not _DIGITS.match(w))
 
 
-def best_match(tokens: Sequence[str], sets: Iterable[KeywordSet]) -> WordsMatch:
+class KeywordIndex:
+    """Keyword sets indexed by their words, so that a text is matched without trying every set."""
+
+    def __init__(self, sets: Iterable[KeywordSet]):
+        self.sets = tuple(sets)
+        self._plain: dict[str, list[int]] = {}
+        self._prefix: dict[str, list[str]] = {}  # core -> patterns (`schmerz*`)
+        self._suffix: dict[str, list[str]] = {}  # core -> patterns (`*datum`)
+        self._inside: list[str] = []  # `*sarcom*`
+        self._ids: dict[str, list[int]] = {}  # pattern -> sets
+        for i, kset in enumerate(self.sets):
+            for word in kset.words:
+                self._ids.setdefault(word, []).append(i)
+                if "*" not in word:
+                    continue
+                if word.startswith("*") and word.endswith("*") and len(word) > 2:
+                    self._inside.append(word)
+                elif word.endswith("*"):
+                    self._prefix.setdefault(word[:-1], []).append(word)
+                else:
+                    self._suffix.setdefault(word[1:], []).append(word)
+        self._inside = sorted(set(self._inside))
+        self._prefix_lengths = sorted({len(k) for k in self._prefix})
+        self._suffix_lengths = sorted({len(k) for k in self._suffix})
+
+    def __iter__(self):
+        return iter(self.sets)
+
+    def __len__(self) -> int:
+        return len(self.sets)
+
+    def matching(self, tokens: Sequence[str]) -> list[KeywordSet]:
+        found: set[str] = set()
+        for token in set(tokens):
+            if token in self._ids:
+                found.add(token)
+            for n in self._prefix_lengths:
+                if n > len(token):
+                    break
+                found.update(self._prefix.get(token[:n], ()))
+            for n in self._suffix_lengths:
+                if n > len(token):
+                    break
+                found.update(self._suffix.get(token[-n:], ()))
+            found.update(p for p in self._inside if p[1:-1] in token)
+        touched = sorted({i for word in found for i in self._ids[word]})
+        return [self.sets[i] for i in touched if all(w in found for w in self.sets[i].words)]
+
+
+def best_match(tokens: Sequence[str], sets: KeywordIndex | Iterable[KeywordSet]) -> WordsMatch:
     """The target the words name (module docstring), or the tied candidates."""
     best: dict[str, KeywordSet] = {}
-    for kset in sets:
-        if kset.matches(tokens):
+    matched = sets.matching(tokens) if isinstance(sets, KeywordIndex) else [s for s in sets if s.matches(tokens)]
+    for kset in matched:
+        if True:
             held = best.get(kset.target)
             if held is None or (kset.strong, len(kset.words)) > (held.strong, len(held.words)):
                 best[kset.target] = kset
