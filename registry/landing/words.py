@@ -134,21 +134,26 @@ class KeywordIndex:
 
 
 def best_match(tokens: Sequence[str], sets: KeywordIndex | Iterable[KeywordSet]) -> WordsMatch:
-    """The target the words name (module docstring), or the tied candidates."""
-    best: dict[str, KeywordSet] = {}
+    """The target the words name (module docstring), or the tied candidates.
+
+    Each target covers the text's words that its matched sets explain (all its sets
+    together); the winner covers every word that any other target covers, and more."""
     matched = sets.matching(tokens) if isinstance(sets, KeywordIndex) else [s for s in sets if s.matches(tokens)]
-    for kset in matched:
-        if True:
-            held = best.get(kset.target)
-            if held is None or (kset.strong, len(kset.words)) > (held.strong, len(held.words)):
-                best[kset.target] = kset
-    if not best:
+    if not matched:
         return WordsMatch(None, ())
-    candidates = list(best.values())
-    if any(c.strong for c in candidates):
-        candidates = [c for c in candidates if c.strong]
-    candidates.sort(key=lambda c: (-len(c.words), c.target))
-    top = candidates[0]
-    if all(c is top or set(c.words) < set(top.words) for c in candidates):
-        return WordsMatch(top, tuple(candidates))
-    return WordsMatch(None, tuple(candidates))
+    if any(k.strong for k in matched):
+        matched = [k for k in matched if k.strong]
+    best: dict[str, KeywordSet] = {}
+    cover: dict[str, set[str]] = {}
+    for kset in matched:
+        cover.setdefault(kset.target, set()).update(
+            t for t in tokens if any(word_matches(w, t) for w in kset.words))
+        held = best.get(kset.target)
+        if held is None or len(kset.words) > len(held.words):
+            best[kset.target] = kset
+    order = sorted(best, key=lambda t: (-len(cover[t]), -len(best[t].words), t))
+    candidates = tuple(best[t] for t in order)
+    top = order[0]
+    if all(cover[t] < cover[top] for t in order[1:]):
+        return WordsMatch(best[top], candidates)
+    return WordsMatch(None, candidates)
