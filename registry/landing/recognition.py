@@ -390,7 +390,7 @@ class Recognizer:
             status = {"field": "mapped", "identifier": "identifier", "ignore": "ignored", "none": "unknown",
                       "ambiguous": "ambiguous", "unknown": "unknown"}[guess.role]
             cols.append(Column(j, header, key, guess.method, guess.target, status, guess.matched, guess.score,
-                               list(guess.candidates), values_tier=guess.role in ("unknown", "ambiguous")))
+                               list(guess.candidates), values_tier=guess.role == "unknown"))
         sheet = SheetRecognition(kind, cols)
         self._settle_claims(sheet, columns, describe)
         self._check_words_against_values(sheet, columns)
@@ -439,7 +439,6 @@ class Recognizer:
                 fits = []
             if against:
                 c.status = "ambiguous"
-                c.values_tier = True
                 c.candidates = _merge(c.candidates, [*(f.as_candidate() for f in fits),
                                                      {"target": c.target, "method": "words", "score": c.score,
                                                       "matched": list(c.matched), "values_disagree": True}])
@@ -450,11 +449,9 @@ class Recognizer:
         threshold, floor = self.vocab.setting("value_share"), self.vocab.setting("min_values")
         proposals: dict[str, list[tuple[Column, ValueFit]]] = {}
         for c in sheet.columns:
-            if not c.values_tier or c.status not in ("unknown", "ambiguous"):
+            if not c.values_tier or c.status != "unknown":
                 continue
-            named = {d["target"] for d in c.candidates if d.get("method") == "words" and d.get("target")}
-            fields = [f for f in open_fields if not named or f in named]
-            fits = [f for f in self.value_fits(sheet.kind, columns[c.index], fields) if f.share > 0]
+            fits = [f for f in self.value_fits(sheet.kind, columns[c.index], open_fields) if f.share > 0]
             fits.sort(key=lambda f: -f.share)
             c.candidates = _merge(c.candidates, [f.as_candidate() for f in fits[:5]])
             sure = [f for f in fits if f.share >= threshold and f.n_values >= floor]
