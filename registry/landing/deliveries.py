@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from registry.landing import archive as archive_module
 from registry.landing.schema import ensure_landing_schema
 from registry.landing.site_master import utc_now
 
@@ -127,10 +128,11 @@ def _stray_files(inbox: Path, known_sites: set[str]):
             yield from _files_under(entry, inbox)
 
 
-def register_site(con, inbox: Path, site_id: str, load_id: str) -> InboxScan:
-    """Record every new file of one site's folder in landing.deliveries."""
+def register_site(con, inbox: Path, site_id: str, load_id: str, archive: Path | None = None) -> InboxScan:
+    """Record every new file of one site's folder in landing.deliveries; with ``archive``,
+    keep each new delivery's bytes there (by SHA-256), read once with the hash."""
     inbox = Path(inbox)
-    return _register(con, inbox, _site_files(inbox, site_id), load_id, sites=[site_id])
+    return _register(con, inbox, _site_files(inbox, site_id), load_id, sites=[site_id], archive=archive)
 
 
 def register_strays(con, inbox: Path, load_id: str) -> InboxScan:
@@ -167,13 +169,13 @@ def register_strays(con, inbox: Path, load_id: str) -> InboxScan:
     return scan
 
 
-def register_inbox(con, inbox: Path, load_id: str) -> InboxScan:
+def register_inbox(con, inbox: Path, load_id: str, archive: Path | None = None) -> InboxScan:
     """Every site folder and every stray file of the inbox (the whole inbox at once)."""
     inbox = Path(inbox)
     ensure_landing_schema(con)
     total = register_strays(con, inbox, load_id)
     for site_id in sorted(_known_sites(con)):
-        scan = register_site(con, inbox, site_id, load_id)
+        scan = register_site(con, inbox, site_id, load_id, archive)
         total.files_seen += scan.files_seen
         total.files_unchanged += scan.files_unchanged
         total.problems += scan.problems
@@ -182,7 +184,7 @@ def register_inbox(con, inbox: Path, load_id: str) -> InboxScan:
     return total
 
 
-def _register(con, inbox: Path, files, load_id: str, sites: list[str]) -> InboxScan:
+def _register(con, inbox: Path, files, load_id: str, sites: list[str], archive: Path | None = None) -> InboxScan:
     """Record the new ones among ``files``, read from the folders of ``sites``."""
     ensure_landing_schema(con)
     known_sites = _known_sites(con)
@@ -201,7 +203,12 @@ def _register(con, inbox: Path, files, load_id: str, sites: list[str]) -> InboxS
         if (rel, stat.st_size, _mtime_us(stat)) in stats:
             scan.files_unchanged += 1
             continue
-        sha = file_sha256(inbox / rel)
+        content = None
+        if archive is not None and _classify(parts, known_sites)[0] == "pending":
+            content = (inbox / rel).read_bytes()  # hashed and archived from one read
+            sha = hashlib.sha256(content).hexdigest()
+        else:
+            sha = file_sha256(inbox / rel)
         delivery_id = delivery_id_for(rel, sha)
         if delivery_id in known_ids:  # same path, same bytes, only the mtime moved
             touched.append((stat.st_size, _mtime(stat), delivery_id))
@@ -215,6 +222,8 @@ def _register(con, inbox: Path, files, load_id: str, sites: list[str]) -> InboxS
                 status, reason = "duplicate", f"duplicate_file: same bytes as {first!r}, already delivered"
             else:
                 held[(site_id, sha)] = parts[-1]
+                if content is not None:
+                    archive_module.store(archive, content, sha)
         cut = data_cut_from_name(parts[-1])
         # An ignored file is no delivery: it gets a data cut only if its name says one.
         if cut is None and status != "ignored":

@@ -12,8 +12,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from registry.landing import archive as archive_module
 from registry.landing.deliveries import sheets_json
+from registry.landing.identifiers import redact
+from registry.landing.mappings import Mappings, read_mappings
 from registry.landing.pseudonym import patient_key_params, patient_key_sql
+from registry.landing.recognition import Recognizer, vocabulary
 from registry.landing.schema import SHEET_FIELDS, ensure_landing_schema
 from registry.landing.workbook import (
     FileRejected,
@@ -53,14 +57,22 @@ class SiteLoadReport:
     sheets: dict[str, SheetCounts] = field(default_factory=dict)  # sheet kind -> counts
     unknown_columns: dict[str, list[str]] = field(default_factory=dict)  # sheet kind -> headers
     identifier_columns_dropped: dict[str, list[str]] = field(default_factory=dict)
+    ambiguous_columns: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # kind -> header -> fields
     ignored_sheets: list[str] = field(default_factory=list)
+    files_relanded: list[str] = field(default_factory=list)  # landed again: their recognition changed
+    files_not_relandable: list[str] = field(default_factory=list)  # recognition changed, bytes not at hand
 
     @property
     def problems(self) -> list[str]:
         """Readable lines for the run log: rejected files, unknown columns, ignored sheets."""
         lines = [f"{path}: rejected, {reason}" for path, reason in self.files_rejected.items()]
-        lines += [f"{self.site_id}: unknown {kind} columns kept in extra_columns: {', '.join(headers)}"
-                  for kind, headers in self.unknown_columns.items()]
+        lines += [f"{self.site_id}: unknown {kind} columns, not loaded (profiled in landing.unknown_columns): "
+                  f"{', '.join(redact(h) for h in headers)}" for kind, headers in self.unknown_columns.items()]
+        lines += [f"{self.site_id}: ambiguous {kind} column {redact(h)!r} not loaded, candidates: "
+                  f"{', '.join(fields) or 'none'}"
+                  for kind, columns in self.ambiguous_columns.items() for h, fields in columns.items()]
+        lines += [f"{path}: recognition changed but the delivery is not in the archive"
+                  for path in self.files_not_relandable]
         if self.ignored_sheets:
             lines.append(f"{self.site_id}: sheets ignored: {', '.join(self.ignored_sheets)}")
         return lines
@@ -77,36 +89,32 @@ class SiteLoadReport:
                 "rows_kept": counts.data_rows,
                 "blank_rows": counts.blank_rows,
                 "note_rows": counts.note_rows,
-                "unknown_columns": list(self.unknown_columns.get(table, [])),
-                "identifier_columns_dropped": list(self.identifier_columns_dropped.get(table, [])),
+                "unknown_columns": [redact(h) for h in self.unknown_columns.get(table, [])],
+                "ambiguous_columns": {redact(h): list(f) for h, f in self.ambiguous_columns.get(table, {}).items()},
+                "identifier_columns_dropped": [redact(h) for h in self.identifier_columns_dropped.get(table, [])],
             }
         if table == "note_rows":
             return {**files, **{f"{kind}_note_rows": c.note_rows for kind, c in self.sheets.items()}}
         if table == "sheet_loads":
             return {**files, "rejections": dict(self.files_rejected), "ignored_sheets": list(self.ignored_sheets),
+                    "files_relanded": len(self.files_relanded),
                     **{f"{kind}_rows_read": c.rows_read for kind, c in self.sheets.items()}}
         raise ValueError(f"no landing table {table!r}")
 
 
 def _insert_sheet(con, sheet: SheetRead, lineage: dict[str, object], key_params: dict[str, bytes]) -> SheetCounts:
-    """Bulk-insert one sheet's data and note rows; returns its row counts."""
+    """Bulk-insert one sheet's data and note rows, its load record and its unknown columns'
+    profiles; returns its row counts."""
     con.register("_ingest_rows", sheet.rows)
     try:
         present = set(sheet.rows.column_names)
         fields = ", ".join(f'"{f}"' if f in present else "NULL" for f in SHEET_FIELDS[sheet.kind])
-        extra_params = {f"extra_key_{i}": key for i, key in enumerate(sheet.extra_keys)}
-        if sheet.extra_keys:
-            pairs = ", ".join(f"$extra_key_{i}, extra_{i}" for i in range(len(sheet.extra_keys)))
-            anything = " OR ".join(f"extra_{i} IS NOT NULL" for i in range(len(sheet.extra_keys)))
-            extra = f"CASE WHEN {anything} THEN json_object({pairs})::VARCHAR END"
-        else:
-            extra = "NULL"
         key = patient_key_sql("$site_id", "patient_ref")
         con.execute(
             f"INSERT INTO landing.{sheet.kind} SELECT $load_id, $delivery_id, $site_id, $file_name, "
-            f"$sheet_name, source_row, $file_sha256, $data_cut::DATE, {key}, {fields}, {extra} "
+            f"$sheet_name, source_row, $file_sha256, $data_cut::DATE, {key}, {fields} "
             "FROM _ingest_rows WHERE row_class = 'data' ORDER BY source_row",
-            {**lineage, "sheet_name": sheet.name, **key_params, **extra_params},
+            {**lineage, "sheet_name": sheet.name, **key_params},
         )
         con.execute(
             "INSERT INTO landing.note_rows SELECT $delivery_id, $sheet_name, source_row, note_text "
@@ -120,17 +128,51 @@ def _insert_sheet(con, sheet: SheetRead, lineage: dict[str, object], key_params:
     finally:
         con.unregister("_ingest_rows")
     counts = SheetCounts(read, data, note, blank)
+    screened = {redact(k): v for k, v in sheet.mapped_columns.items()}
     con.execute(
-        "INSERT INTO landing.sheet_loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO landing.sheet_loads BY NAME SELECT ? AS delivery_id, ? AS sheet_kind, ? AS sheet_name, "
+        "? AS header_row, ? AS rows_read, ? AS data_rows, ? AS blank_rows, ? AS note_rows, "
+        "? AS mapped_columns, ? AS unknown_columns, ? AS identifier_columns_dropped, "
+        "? AS ambiguous_columns, ? AS recognition",
         [lineage["delivery_id"], sheet.kind, sheet.name, sheet.header_row, read, data, blank, note,
-         json.dumps(sheet.mapped_columns, ensure_ascii=False),
-         json.dumps(sheet.unknown_columns, ensure_ascii=False),
-         json.dumps(sheet.identifier_columns, ensure_ascii=False)],
+         _json(screened), _json([redact(h) for h in sheet.unknown_columns]),
+         _json([redact(h) for h in sheet.identifier_columns]),
+         _json({redact(h): c for h, c in sheet.ambiguous_columns.items()}),
+         recognition_json(sheet)],
     )
+    if sheet.profiles:
+        con.executemany(
+            "INSERT INTO landing.unknown_columns BY NAME SELECT ? AS delivery_id, ? AS site_id, ? AS sheet_kind, "
+            "? AS sheet_name, ? AS position, ? AS header, ? AS status, ? AS candidates, ? AS n_values, "
+            "? AS n_distinct, ? AS identifier_patterns, ? AS max_length, ? AS share_numeric, "
+            "? AS share_date_like, ? AS load_id",
+            [[lineage["delivery_id"], lineage["site_id"], sheet.kind, sheet.name, p["position"],
+              redact(p["header"]), p["status"], _json(p["candidates"]), p["n_values"], p["n_distinct"],
+              _json(p["identifier_patterns"]), p["max_length"], p["share_numeric"], p["share_date_like"],
+              lineage["load_id"]] for p in sheet.profiles],
+        )
     return counts
 
 
-def _write_delivery(con, workbook: WorkbookRead, delivery: dict, load_id: str, key_params: dict) -> dict[str, SheetCounts]:
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def recognition_json(sheet: SheetRead) -> str:
+    """Every column's recognition of a sheet, as stored in sheet_loads.recognition."""
+    return _json([c.record(redact) for c in sheet.columns])
+
+
+_LANDED_TABLES = (*SHEET_FIELDS, "note_rows", "sheet_loads", "unknown_columns")
+
+
+def _delete_landed(con, delivery_id: str) -> None:
+    for table in _LANDED_TABLES:
+        con.execute(f"DELETE FROM landing.{table} WHERE delivery_id = ?", [delivery_id])
+
+
+def _write_delivery(con, workbook: WorkbookRead, delivery: dict, load_id: str, key_params: dict,
+                    version: str | None = None, replace: bool = False) -> dict[str, SheetCounts]:
     lineage = {
         "load_id": load_id, "delivery_id": delivery["delivery_id"], "site_id": delivery["site_id"],
         "file_name": delivery["file_name"], "file_sha256": delivery["file_sha256"],
@@ -138,13 +180,15 @@ def _write_delivery(con, workbook: WorkbookRead, delivery: dict, load_id: str, k
     }
     con.execute("BEGIN TRANSACTION")
     try:
+        if replace:
+            _delete_landed(con, delivery["delivery_id"])
         counts = {kind: _insert_sheet(con, sheet, lineage, key_params) for kind, sheet in workbook.sheets.items()}
         # accepted: current or superseded is settled for the whole site afterwards
         con.execute(
-            "UPDATE landing.deliveries SET status = 'superseded', reason = NULL, sheets = ?, ignored_sheets = ? "
-            "WHERE delivery_id = ?",
+            "UPDATE landing.deliveries SET status = 'superseded', reason = NULL, sheets = ?, ignored_sheets = ?, "
+            "recognition_version = ? WHERE delivery_id = ?",
             [sheets_json(workbook.sheet_names), json.dumps(workbook.ignored_sheets, ensure_ascii=False),
-             delivery["delivery_id"]],
+             version, delivery["delivery_id"]],
         )
         con.execute("COMMIT")
     except BaseException:
@@ -153,11 +197,20 @@ def _write_delivery(con, workbook: WorkbookRead, delivery: dict, load_id: str, k
     return counts
 
 
-def _reject(con, delivery_id: str, exc: FileRejected) -> None:
-    con.execute(
-        "UPDATE landing.deliveries SET status = 'rejected', reason = ?, sheets = ? WHERE delivery_id = ?",
-        [exc.reason, sheets_json(exc.sheets) if exc.sheets else None, delivery_id],
-    )
+def _reject(con, delivery_id: str, exc: FileRejected, version: str | None = None, replace: bool = False) -> None:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if replace:
+            _delete_landed(con, delivery_id)
+        con.execute(
+            "UPDATE landing.deliveries SET status = 'rejected', reason = ?, sheets = ?, recognition_version = ? "
+            "WHERE delivery_id = ?",
+            [exc.reason, sheets_json(exc.sheets) if exc.sheets else None, version, delivery_id],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def settle_current(con, site_id: str) -> str | None:
@@ -176,27 +229,143 @@ def settle_current(con, site_id: str) -> str | None:
     return rows[0][0] if rows else None
 
 
-def _read_registered(inbox: Path, delivery: dict) -> WorkbookRead:
-    """Read the bytes once, check they are the registered ones, parse them."""
-    path = inbox / delivery["file_path"]
+RELANDABLE_REASONS = ("missing_required_column", "ambiguous_column", "no_patients_sheet")
+
+
+def _registered_bytes(inbox: Path | None, archive: Path | None, delivery: dict) -> bytes:
+    """The registered bytes of a delivery: from the archive when it holds them, else from the
+    inbox (checked against the registered SHA-256, and then archived)."""
+    sha = delivery["file_sha256"]
+    if archive is not None:
+        try:
+            return archive_module.read(archive, sha)
+        except archive_module.ArchiveError:
+            pass
+    if inbox is None:
+        raise FileRejected("unreadable_workbook", "the delivery is not in the archive")
+    path = Path(inbox) / delivery["file_path"]
     try:
         content = path.read_bytes()
     except OSError as exc:
         raise FileRejected("unreadable_workbook", f"cannot read the file: {type(exc).__name__}") from None
-    if hashlib.sha256(content).hexdigest() != delivery["file_sha256"]:
+    if hashlib.sha256(content).hexdigest() != sha:
         raise FileRejected(
             "unreadable_workbook", "the file changed after it was registered; its new bytes are a new delivery"
         )
-    return read_workbook(content)
+    if archive is not None:
+        archive_module.store(archive, content, sha)
+    return content
 
 
-def load_site(con, *, inbox: Path, site_id: str, load_id: str, pseudonym_key: str) -> SiteLoadReport:
-    """Load every pending delivery of a known site; returns counts for the run's metadata.
-
-    ``pseudonym_key`` is the secret of the patient keys (HMAC-SHA-256)."""
-    ensure_landing_schema(con)
-    if not con.execute("SELECT 1 FROM landing.site_master WHERE site_id = ?", [site_id]).fetchall():
+def _site_row(con, site_id: str) -> dict:
+    cursor = con.execute("SELECT * FROM landing.site_master WHERE site_id = ?", [site_id])
+    names = [d[0] for d in cursor.description]
+    rows = cursor.fetchall()
+    if not rows:
         raise ValueError(f"site {site_id!r} is not in the site master")
+    return dict(zip(names, rows[0]))
+
+
+def _as_mappings(mappings: Mappings | Path | str | None, con=None) -> Mappings:
+    if mappings is None or isinstance(mappings, Mappings):
+        return mappings or Mappings()
+    sites = [r[0] for r in con.execute("SELECT site_id FROM landing.site_master").fetchall()] if con else None
+    return read_mappings(Path(mappings), sites)
+
+
+def recognition_version(site: dict, mappings: Mappings | None = None) -> str:
+    """The version (content hash) of what recognises a site's columns: the shipped dictionaries,
+    keywords, value rules and code lists, the overrides that apply to the site, and the site's
+    language, scale and EQ-5D version. First 16 hex digits."""
+    context = (mappings or Mappings()).site_context(site)
+    settings = [site.get(k) for k in ("language", "date_order", "pain_scale", "eq5d_version")]
+    text = json.dumps([vocabulary().digest, context.overrides_digest, settings])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def recognition_versions(con, mappings: Mappings | Path | str | None = None) -> dict[str, str]:
+    """Site -> current recognition version, for every site of the site master."""
+    mappings = _as_mappings(mappings, con)
+    cursor = con.execute("SELECT * FROM landing.site_master ORDER BY site_id")
+    names = [d[0] for d in cursor.description]
+    return {row["site_id"]: recognition_version(row, mappings)
+            for row in (dict(zip(names, r)) for r in cursor.fetchall())}
+
+
+def stale_deliveries(con, versions: dict[str, str]) -> list[dict]:
+    """Deliveries of the given sites recognised with another version than the current one:
+    accepted ones (current, superseded), and files rejected for their structure (a mapping
+    may now find their columns). Oldest cut first."""
+    if not versions:
+        return []
+    cursor = con.execute(
+        "SELECT d.delivery_id, d.site_id, d.file_path, d.file_name, d.file_sha256, d.data_cut, d.status, "
+        "d.reason, d.recognition_version FROM landing.deliveries d "
+        "JOIN (SELECT unnest(?::VARCHAR[]) AS site_id, unnest(?::VARCHAR[]) AS version) v USING (site_id) "
+        "WHERE d.recognition_version IS DISTINCT FROM v.version AND (d.status IN ('current', 'superseded') "
+        "OR (d.status = 'rejected' AND split_part(d.reason, ':', 1) IN (SELECT unnest(?::VARCHAR[])))) "
+        "ORDER BY d.site_id, d.data_cut, d.arrived_at, d.file_path",
+        [list(versions), list(versions.values()), list(RELANDABLE_REASONS)],
+    )
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _landed_recognition(con, delivery_id: str) -> dict[str, tuple]:
+    rows = con.execute(
+        "SELECT sheet_kind, sheet_name, header_row, recognition FROM landing.sheet_loads WHERE delivery_id = ?",
+        [delivery_id]).fetchall()
+    return {kind: (name, header_row, recognition) for kind, name, header_row, recognition in rows}
+
+
+def _same_outcome(con, delivery: dict, outcome: WorkbookRead | FileRejected) -> bool:
+    if isinstance(outcome, FileRejected):
+        return delivery["status"] == "rejected" and delivery["reason"] == outcome.reason
+    if delivery["status"] == "rejected":
+        return False
+    new = {kind: (sheet.name, sheet.header_row, recognition_json(sheet)) for kind, sheet in outcome.sheets.items()}
+    return new == _landed_recognition(con, delivery["delivery_id"])
+
+
+def _land(con, report: SiteLoadReport, delivery: dict, outcome: WorkbookRead | FileRejected, load_id: str,
+          key_params: dict, version: str, replace: bool) -> None:
+    if isinstance(outcome, FileRejected):
+        _reject(con, delivery["delivery_id"], outcome, version, replace)
+        report.files_rejected[delivery["file_path"]] = outcome.reason
+        return
+    counts = _write_delivery(con, outcome, delivery, load_id, key_params, version, replace)
+    report.ignored_sheets.extend(s for s in outcome.ignored_sheets if s not in report.ignored_sheets)
+    for kind, sheet in outcome.sheets.items():
+        report.sheets.setdefault(kind, SheetCounts()).add(counts[kind])
+        for target, headers in ((report.unknown_columns, sheet.unknown_columns),
+                                (report.identifier_columns_dropped, sheet.identifier_columns)):
+            if headers:
+                merged = target.setdefault(kind, [])
+                merged.extend(h for h in headers if h not in merged)
+        if sheet.ambiguous_columns:
+            report.ambiguous_columns.setdefault(kind, {}).update(sheet.ambiguous_columns)
+
+
+def _read(content: bytes, recognizer: Recognizer) -> WorkbookRead | FileRejected:
+    try:
+        return read_workbook(content, recognizer)
+    except FileRejected as exc:
+        return exc
+
+
+def load_site(con, *, inbox: Path, site_id: str, load_id: str, pseudonym_key: str,
+              archive: Path | None = None, mappings: Mappings | Path | str | None = None) -> SiteLoadReport:
+    """Load every pending delivery of a known site, then land again the site's deliveries
+    whose recognition changed (``reland_site``); returns counts for the run's metadata.
+
+    ``pseudonym_key`` is the secret of the patient keys (HMAC-SHA-256). ``archive`` is the
+    delivery archive (read when it holds the bytes; files read from the inbox are added to
+    it). ``mappings`` is the mappings folder or its ``Mappings`` (``read_mappings``)."""
+    ensure_landing_schema(con)
+    site = _site_row(con, site_id)
+    mappings = _as_mappings(mappings, con)
+    recognizer = Recognizer(mappings.site_context(site))
+    version = recognition_version(site, mappings)
     report = SiteLoadReport(site_id, load_id)
     key_params = patient_key_params(pseudonym_key)
     cursor = con.execute(
@@ -208,23 +377,56 @@ def load_site(con, *, inbox: Path, site_id: str, load_id: str, pseudonym_key: st
     pending = [dict(zip(names, row)) for row in cursor.fetchall()]
     for delivery in pending:
         try:
-            workbook = _read_registered(Path(inbox), delivery)
+            outcome = _read(_registered_bytes(inbox, archive, delivery), recognizer)
         except FileRejected as exc:
-            _reject(con, delivery["delivery_id"], exc)
-            report.files_rejected[delivery["file_path"]] = exc.reason
-            continue
-        counts = _write_delivery(con, workbook, delivery, load_id, key_params)
-        report.files_loaded.append(delivery["file_path"])
-        report.ignored_sheets.extend(s for s in workbook.ignored_sheets if s not in report.ignored_sheets)
-        for kind, sheet in workbook.sheets.items():
-            report.sheets.setdefault(kind, SheetCounts()).add(counts[kind])
-            for target, headers in ((report.unknown_columns, sheet.unknown_columns),
-                                    (report.identifier_columns_dropped, sheet.identifier_columns)):
-                if headers:
-                    merged = target.setdefault(kind, [])
-                    merged.extend(h for h in headers if h not in merged)
+            outcome = exc
+        _land(con, report, delivery, outcome, load_id, key_params, version, replace=False)
+        if not isinstance(outcome, FileRejected):
+            report.files_loaded.append(delivery["file_path"])
+    reland_site(con, site_id=site_id, load_id=load_id, pseudonym_key=pseudonym_key, archive=archive,
+                mappings=mappings, inbox=inbox, report=report, _site=site)
     report.files_skipped = con.execute(
         "SELECT count(*) FROM landing.deliveries WHERE site_id = ? AND status <> 'pending'", [site_id]
     ).fetchall()[0][0] - len(report.files_loaded) - len(report.files_rejected)
     report.current_file = settle_current(con, site_id)
+    return report
+
+
+def reland_site(con, *, site_id: str, load_id: str, pseudonym_key: str, archive: Path | None,
+                mappings: Mappings | Path | str | None = None, inbox: Path | None = None,
+                report: SiteLoadReport | None = None, _site: dict | None = None) -> SiteLoadReport:
+    """Land again, from the archive, the site's deliveries whose recognition would change.
+
+    Each delivery recognised with another version than the current one (``stale_deliveries``)
+    is read again (archive first, else the inbox when its bytes are still the registered
+    ones) and recognised with the current dictionaries and overrides. When the outcome is
+    the same, only its version is recorded; otherwise its landing rows are replaced under
+    ``load_id`` (the delivery row, its arrival time and the other deliveries stay) and the
+    site's current delivery is settled again. A delivery whose bytes cannot be had is
+    listed in ``report.files_not_relandable`` and left as it is."""
+    if _site is None:
+        ensure_landing_schema(con)
+    site = _site or _site_row(con, site_id)
+    mappings = _as_mappings(mappings, con)
+    version = recognition_version(site, mappings)
+    recognizer = Recognizer(mappings.site_context(site))
+    report = report or SiteLoadReport(site_id, load_id)
+    key_params = patient_key_params(pseudonym_key)
+    changed = False
+    for delivery in stale_deliveries(con, {site_id: version}):
+        try:
+            content = _registered_bytes(inbox, archive, delivery)
+        except FileRejected:
+            report.files_not_relandable.append(delivery["file_path"])
+            continue
+        outcome = _read(content, recognizer)
+        if _same_outcome(con, delivery, outcome):
+            con.execute("UPDATE landing.deliveries SET recognition_version = ? WHERE delivery_id = ?",
+                        [version, delivery["delivery_id"]])
+            continue
+        _land(con, report, delivery, outcome, load_id, key_params, version, replace=True)
+        report.files_relanded.append(delivery["file_path"])
+        changed = True
+    if changed:
+        report.current_file = settle_current(con, site_id)
     return report

@@ -60,3 +60,76 @@ def unknown_header_shares(con) -> dict[str, dict[str, object]]:
         site: {"share": (n_unknown or 0) / n_headers if n_headers else 0.0, "headers": sorted(set(headers or []))}
         for site, n_unknown, n_headers, headers in rows
     }
+
+
+# Fields the outcome marts use, per sheet kind; a tuple is one requirement met by any of
+# its alternatives (EQ-5D: the five dimensions together, or the state column).
+EQ5D_DIMENSIONS = ("mobility", "self_care", "usual_activities", "pain_discomfort", "anxiety_depression")
+ANALYSIS_FIELDS: dict[str, dict[str, tuple[tuple[str, ...], ...]]] = {
+    "patients": {"sex": (("sex",),), "cancer_type": (("cancer_type",),), "drugs": (("drugs",),),
+                 "implant_type": (("implant_type",),)},
+    "visits": {"pain_score": (("pain_score",),), "eq5d": (EQ5D_DIMENSIONS, ("eq5d_state",))},
+    "events": {"event_term": (("event_term",),), "intervention": (("intervention",),)},
+    "exits": {"exit_reason": (("exit_reason",),)},
+}
+
+
+def _missing_words() -> list[str]:
+    from registry.landing.recognition import vocabulary
+
+    return sorted(vocabulary().missing_words)
+
+
+def missing_analysis_fields(con, min_share: float) -> list[dict[str, object]]:
+    """Sheets of current deliveries that lack a field the marts use, or fill it in fewer than
+    ``min_share`` of their data rows (a blank cell or a missing-value word is not filled),
+    less what landing.not_collected declares for the site (``*`` rows for every site).
+
+    One row per sheet: site_id, delivery_id, file_path, file_name, sheet_kind, sheet_name,
+    data_rows, missing (the requirements not met: a field, or ``eq5d``), shares
+    (requirement -> share of rows filled), not_collected (requirements declared).
+    """
+    declared: dict[tuple[str, str], set[str]] = {}
+    for site, kind, fld in con.execute("SELECT site_id, sheet_kind, field FROM landing.not_collected").fetchall():
+        declared.setdefault((site, kind), set()).add(fld)
+    missing_words = _missing_words()
+    out: list[dict[str, object]] = []
+    for kind, requirements in ANALYSIS_FIELDS.items():
+        fields = sorted({f for alternatives in requirements.values() for group in alternatives for f in group})
+        filled = ", ".join(
+            f"count(*) FILTER (l.\"{f}\" IS NOT NULL AND lower(trim(l.\"{f}\")) NOT IN "
+            f"(SELECT unnest($missing::VARCHAR[]))) AS \"{f}\"" for f in fields)
+        cursor = con.execute(
+            f"""
+            SELECT d.site_id, d.delivery_id, d.file_path, d.file_name, s.sheet_name, s.mapped_columns,
+                   count(l.delivery_id) AS data_rows, {filled}
+            FROM landing.deliveries d
+            JOIN landing.sheet_loads s ON s.delivery_id = d.delivery_id AND s.sheet_kind = $kind
+            LEFT JOIN landing.{kind} l ON l.delivery_id = d.delivery_id
+            WHERE d.status = 'current'
+            GROUP BY ALL ORDER BY d.site_id, d.file_path
+            """,
+            {"kind": kind, "missing": missing_words},
+        )
+        names = [c[0] for c in cursor.description]
+        for row in (dict(zip(names, r)) for r in cursor.fetchall()):
+            n = row["data_rows"]
+            if not n:
+                continue
+            skip = declared.get((row["site_id"], kind), set()) | declared.get(("*", kind), set())
+            shares, missing, excused = {}, [], []
+            for name, alternatives in requirements.items():
+                share = max(min(row[f] / n for f in group) for group in alternatives)
+                shares[name] = round(share, 4)
+                if share >= min_share:
+                    continue
+                if name in skip or any(f in skip for group in alternatives for f in group):
+                    excused.append(name)
+                else:
+                    missing.append(name)
+            if missing:
+                out.append({"site_id": row["site_id"], "delivery_id": row["delivery_id"],
+                            "file_path": row["file_path"], "file_name": row["file_name"], "sheet_kind": kind,
+                            "sheet_name": row["sheet_name"], "data_rows": n, "missing": missing,
+                            "shares": shares, "not_collected": excused})
+    return out

@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS landing.deliveries (
     delivery_id VARCHAR, site_id VARCHAR, file_path VARCHAR, file_name VARCHAR,
     file_sha256 VARCHAR, size_bytes BIGINT, data_cut DATE, data_cut_source VARCHAR,
     arrived_at TIMESTAMP, status VARCHAR, reason VARCHAR, load_id VARCHAR,
-    sheets VARCHAR, ignored_sheets VARCHAR, modified_at TIMESTAMP
+    sheets VARCHAR, ignored_sheets VARCHAR, modified_at TIMESTAMP, recognition_version VARCHAR
 );
 CREATE TABLE IF NOT EXISTS landing.inbox_strays (
     file_path VARCHAR, site_folder VARCHAR, file_name VARCHAR, size_bytes BIGINT,
@@ -52,12 +52,39 @@ CREATE TABLE IF NOT EXISTS landing.inbox_strays (
 CREATE TABLE IF NOT EXISTS landing.sheet_loads (
     delivery_id VARCHAR, sheet_kind VARCHAR, sheet_name VARCHAR, header_row INTEGER,
     rows_read INTEGER, data_rows INTEGER, blank_rows INTEGER, note_rows INTEGER,
-    mapped_columns VARCHAR, unknown_columns VARCHAR, identifier_columns_dropped VARCHAR
+    mapped_columns VARCHAR, unknown_columns VARCHAR, identifier_columns_dropped VARCHAR,
+    ambiguous_columns VARCHAR, recognition VARCHAR
 );
 CREATE TABLE IF NOT EXISTS landing.note_rows (
     delivery_id VARCHAR, sheet_name VARCHAR, source_row INTEGER, text VARCHAR
 );
+CREATE TABLE IF NOT EXISTS landing.unknown_columns (
+    delivery_id VARCHAR, site_id VARCHAR, sheet_kind VARCHAR, sheet_name VARCHAR, position INTEGER,
+    header VARCHAR, status VARCHAR, candidates VARCHAR, n_values INTEGER, n_distinct INTEGER,
+    identifier_patterns VARCHAR, max_length INTEGER, share_numeric DOUBLE, share_date_like DOUBLE,
+    load_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS landing.header_overrides (
+    site_id VARCHAR, sheet_kind VARCHAR, header VARCHAR, normalised_header VARCHAR, target VARCHAR,
+    source_line INTEGER, loaded_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS landing.term_overrides (
+    site_id VARCHAR, concept VARCHAR, term VARCHAR, normalised_term VARCHAR, code VARCHAR,
+    source_line INTEGER, loaded_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS landing.not_collected (
+    site_id VARCHAR, sheet_kind VARCHAR, field VARCHAR, reason VARCHAR, source_line INTEGER,
+    loaded_at TIMESTAMP
+);
 """
+
+# Columns added to tables of warehouses created before them, and columns no longer kept
+# (unknown columns' values used to be stored as `extra_columns`: dropped with their values).
+_ADDED_COLUMNS = {
+    "deliveries": (("recognition_version", "VARCHAR"),),
+    "sheet_loads": (("ambiguous_columns", "VARCHAR"), ("recognition", "VARCHAR")),
+}
+_DROPPED_COLUMNS = {kind: ("extra_columns",) for kind in SHEET_FIELDS}
 
 
 def _sheet_table_ddl(kind: str) -> str:
@@ -66,7 +93,7 @@ def _sheet_table_ddl(kind: str) -> str:
         f"CREATE TABLE IF NOT EXISTS landing.{kind} ("
         "load_id VARCHAR, delivery_id VARCHAR, site_id VARCHAR, file_name VARCHAR, "
         "sheet_name VARCHAR, source_row INTEGER, file_sha256 VARCHAR, data_cut DATE, "
-        f"patient_key VARCHAR, {fields}, extra_columns VARCHAR)"
+        f"patient_key VARCHAR, {fields})"
     )
 
 
@@ -75,3 +102,14 @@ def ensure_landing_schema(con) -> None:
     con.execute(_FIXED_TABLES)
     for kind in SHEET_FIELDS:
         con.execute(_sheet_table_ddl(kind))
+    present = {(t, c) for t, c in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'landing' "
+        "AND table_catalog = current_database()").fetchall()}
+    for table, columns in _ADDED_COLUMNS.items():
+        for column, sql_type in columns:
+            if (table, column) not in present:
+                con.execute(f"ALTER TABLE landing.{table} ADD COLUMN {column} {sql_type}")
+    for table, columns in _DROPPED_COLUMNS.items():
+        for column in columns:
+            if (table, column) in present:
+                con.execute(f"ALTER TABLE landing.{table} DROP COLUMN {column}")

@@ -16,15 +16,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from registry.landing.dictionary import HeaderMatch, header_index, sheet_name_index
-from registry.landing.labels import normalise_label, normalise_sheet_name
-from registry.landing.schema import REQUIRED_FIELDS, SHEET_FIELDS
+from registry.landing import identifiers
+from registry.landing.dictionary import sheet_name_index
+from registry.landing.labels import normalise_sheet_name
+from registry.landing.recognition import Column, ColumnsRejected, Recognizer
+from registry.landing.schema import SHEET_FIELDS
 
 HEADER_SEARCH_ROWS = 15
 # A note's sentence: `Total: 42 patients`, `Note: ...` (a word, then `:`), or three words or more.
 LABEL_PATTERN = r"^\p{L}{3,}\s*:(\s|$)"
 NOTE_PATTERN = LABEL_PATTERN + r"|\S+\s+\S+\s+\S+"
 _MIDNIGHT = r"^(\d{4}-\d{2}-\d{2}) 00:00:00$"
+_NUMERIC = r"^[+-]?\d+(?:[.,]\d+)?$"
+_DATE_LIKE = r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?$|^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$"
 
 
 class FileRejected(Exception):
@@ -43,12 +47,13 @@ class FileRejected(Exception):
 
 @dataclass
 class SheetRead:
-    """The rows below the header of one sheet, identifiers removed.
+    """The rows below the header of one sheet, identifiers and unknown columns removed.
 
     ``rows`` has ``source_row`` (Excel row number), ``row_class`` (data, note,
-    blank), ``note_text`` (the sentence of a note row), one column per mapped
-    field (``patient_ref`` included, never stored raw) and ``extra_<i>``
-    columns for unknown headers ``extra_keys[i]``.
+    blank), ``note_text`` (the sentence of a note row, screened) and one column
+    per mapped field (``patient_ref`` included, never stored raw). ``columns``
+    holds every column's recognition; ``profiles`` the profile of each unknown
+    or ambiguous column (counts only: its values are not kept).
     """
 
     kind: str
@@ -58,7 +63,9 @@ class SheetRead:
     mapped_columns: dict[str, str] = field(default_factory=dict)
     unknown_columns: list[str] = field(default_factory=list)
     identifier_columns: list[str] = field(default_factory=list)
-    extra_keys: list[str] = field(default_factory=list)
+    ambiguous_columns: dict[str, list[str]] = field(default_factory=dict)  # header -> candidate fields
+    columns: list[Column] = field(default_factory=list)
+    profiles: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -77,29 +84,27 @@ def _clean(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
 
 
-def _find_header(head: list[list[str | None]], index: dict[str, HeaderMatch]) -> int | None:
-    """Row (0-based) with the most dictionary matches among those naming patient_ref; ties: first."""
-    best, best_score = None, -1
-    for i, cells in enumerate(head):
-        matches = [index.get(normalise_label(cell)) for cell in cells if cell is not None]
-        if not any(m is not None and m.field == "patient_ref" for m in matches):
-            continue
-        score = sum(m is not None for m in matches)
-        if score > best_score:
-            best, best_score = i, score
-    return best
+def profile_column(values: pa.ChunkedArray) -> dict[str, object]:
+    """A profile of an unknown column's values: counts and shares only, never a value."""
+    filled = values.drop_null() if len(values) else values
+    n = len(filled)
+    if n == 0:
+        return {"n_values": 0, "n_distinct": 0, "identifier_patterns": identifiers.count_matches(pa.array([], pa.string())),
+                "max_length": 0, "share_numeric": None, "share_date_like": None}
+    numeric = pc.sum(pc.match_substring_regex(filled, _NUMERIC)).as_py() or 0
+    date_like = pc.sum(pc.match_substring_regex(filled, _DATE_LIKE)).as_py() or 0
+    return {
+        "n_values": n,
+        "n_distinct": int(pc.count_distinct(filled).as_py()),
+        "identifier_patterns": identifiers.count_matches(filled),
+        "max_length": int(pc.max(pc.utf8_length(filled)).as_py() or 0),
+        "share_numeric": round(numeric / n, 4),
+        "share_date_like": round(date_like / n, 4),
+    }
 
 
-def _unique(key: str, taken: set[str]) -> str:
-    candidate, n = key, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{key} ({n})"
-    taken.add(candidate)
-    return candidate
-
-
-def read_sheet(reader: fastexcel.ExcelReader, kind: str, name: str) -> SheetRead:
+def read_sheet(reader: fastexcel.ExcelReader, kind: str, name: str, recognizer: Recognizer | None = None) -> SheetRead:
+    recognizer = recognizer or Recognizer()
     table = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_arrow()
     columns = [_clean(table.column(i)) for i in range(table.num_columns)]
     n_rows = table.num_rows
@@ -108,50 +113,58 @@ def read_sheet(reader: fastexcel.ExcelReader, kind: str, name: str) -> SheetRead
     if all(col.null_count == len(col) for col in columns):
         # an empty sheet holds no rows of its kind
         return SheetRead(kind, name, None, _empty_rows(kind))
-    index = header_index()[kind]
-    h = _find_header(head, index)
+    h = recognizer.find_header(kind, head)
     if h is None:
         raise FileRejected(
             "missing_required_column",
             f"sheet {name!r}: no patient_ref column in rows 1-{HEADER_SEARCH_ROWS}",
         )
     data = [col.slice(h + 1) for col in columns]
-    sheet = SheetRead(kind, name, h + 1, pa.table({}))
+    try:
+        recognition = recognizer.recognise(kind, head[h], data, describe=f"sheet {name!r} (header row {h + 1})")
+    except ColumnsRejected as exc:
+        raise FileRejected(exc.code, exc.message) from None
+    sheet = SheetRead(kind, name, h + 1, pa.table({}), columns=recognition.columns)
     kept: dict[str, pa.ChunkedArray] = {}
-    extras: list[pa.ChunkedArray] = []
     dropped: list[pa.ChunkedArray] = []  # identifier columns: only to tell notes and blanks apart
-    taken: set[str] = set()
-    for j, header in enumerate(head[h]):
-        match = index.get(normalise_label(header)) if header is not None else None
-        values = data[j]
-        if match is not None and (match.role == "identifier" or (match.field == "patient_ref" and "patient_ref" in kept)):
-            sheet.identifier_columns.append(header)  # a second patient_ref column would leak raw refs
+    others: list[pa.ChunkedArray] = []  # unknown, ambiguous, ignored, duplicate: never stored
+    for col in recognition.columns:
+        values = data[col.index]
+        if col.status == "mapped":
+            kept[col.target] = values
+            sheet.mapped_columns.setdefault(col.key, col.target)
+        elif col.status == "identifier" or (col.status == "duplicate" and col.target == "patient_ref"):
+            sheet.identifier_columns.append(col.key)  # a second patient_ref column holds raw refs
             dropped.append(values)
-        elif match is not None and match.field not in kept:
-            kept[match.field] = values
-            sheet.mapped_columns.setdefault(header, match.field)
-        elif header is not None or values.null_count < len(values):
-            key = _unique(header if header is not None else f"(column {j + 1} without header)", taken)
-            sheet.unknown_columns.append(key)
-            sheet.extra_keys.append(key)
-            extras.append(values)
-    missing = [f for f in REQUIRED_FIELDS[kind] if f not in kept]
-    if missing:
-        raise FileRejected(
-            "missing_required_column",
-            f"sheet {name!r} (header row {h + 1}): no {' or '.join(missing)} column",
-        )
+        else:
+            others.append(values)
+            if col.status in ("unknown", "ambiguous"):
+                sheet.unknown_columns.append(col.key)
+                sheet.profiles.append({"position": col.index + 1, "header": col.key, "status": col.status,
+                                       "candidates": col.candidates, **profile_column(values)})
+                if col.status == "ambiguous":
+                    sheet.ambiguous_columns[col.key] = col.candidate_targets()
     # classify rows on every cell the site wrote, identifiers included
     filled = pa.array(np.zeros(n_rows - h - 1, dtype=np.int32))
     for values in data:
         filled = pc.add(filled, pc.cast(pc.is_valid(values), pa.int32()))
     # A note is a row whose one value is a sentence: sites write `Total: 42` under the
-    # patient_ref header or simply in column A. In an identifier column only the
-    # `Word: ...` form counts, so that a full name alone on a row is never kept as a note.
+    # patient_ref header or simply in column A. Its text is kept only from a recognised
+    # column (screened for identifier-like runs): in an identifier column only the
+    # `Word: ...` form counts, so that a full name alone on a row is never kept, and
+    # the text of an unknown column is never kept at all.
     one = pc.equal(filled, 1)
-    plain = pc.coalesce(*kept.values(), *extras)
-    is_note = pc.fill_null(pc.and_(one, pc.match_substring_regex(plain, NOTE_PATTERN)), False)
-    note_text = pc.if_else(is_note, plain, pa.scalar(None, pa.string()))
+    nothing = pa.scalar(None, pa.string())
+    is_note = pa.array(np.zeros(n_rows - h - 1, dtype=bool))
+    note_text = pa.nulls(n_rows - h - 1, pa.string())
+    if others:
+        other = pc.coalesce(*others)
+        is_note = pc.fill_null(pc.and_(one, pc.match_substring_regex(other, NOTE_PATTERN)), False)
+    if kept:
+        plain = pc.coalesce(*kept.values())
+        kept_note = pc.fill_null(pc.and_(one, pc.match_substring_regex(plain, NOTE_PATTERN)), False)
+        note_text = pc.if_else(kept_note, plain, nothing)
+        is_note = pc.or_(is_note, kept_note)
     if dropped:
         ident = pc.coalesce(*dropped)
         ident_note = pc.fill_null(pc.and_(one, pc.match_substring_regex(ident, LABEL_PATTERN)), False)
@@ -161,12 +174,10 @@ def read_sheet(reader: fastexcel.ExcelReader, kind: str, name: str) -> SheetRead
     out = {
         "source_row": pa.array(range(h + 2, n_rows + 1), pa.int32()),
         "row_class": row_class,
-        "note_text": note_text,
+        "note_text": identifiers.redact_array(note_text),
     }
     for fld, values in kept.items():
         out[fld] = pc.replace_substring_regex(values, _MIDNIGHT, r"\1") if fld != "patient_ref" else values
-    for i, values in enumerate(extras):
-        out[f"extra_{i}"] = pc.replace_substring_regex(values, _MIDNIGHT, r"\1")
     sheet.rows = pa.table(out)
     return sheet
 
@@ -176,8 +187,12 @@ def _empty_rows(kind: str) -> pa.Table:
     return pa.table({n: pa.array([], pa.int32() if n == "source_row" else pa.string()) for n in names})
 
 
-def read_workbook(source: str | bytes) -> WorkbookRead:
-    """Find and read the four sheet kinds; raise FileRejected for file-level faults."""
+def read_workbook(source: str | bytes, recognizer: Recognizer | None = None) -> WorkbookRead:
+    """Find and read the four sheet kinds; raise FileRejected for file-level faults.
+
+    ``recognizer`` carries the site's settings and mapping overrides (default: the
+    shipped dictionaries only)."""
+    recognizer = recognizer or Recognizer()
     try:
         reader = fastexcel.read_excel(source)
         names = reader.sheet_names
@@ -203,7 +218,7 @@ def read_workbook(source: str | bytes) -> WorkbookRead:
         if kind not in found:
             continue
         try:
-            sheets[kind] = read_sheet(reader, kind, found[kind])
+            sheets[kind] = read_sheet(reader, kind, found[kind], recognizer)
         except FileRejected as exc:
             exc.sheets = found
             raise

@@ -158,16 +158,21 @@ def test_every_row_traces_back_to_its_file_sheet_and_row(con, settings, loaded):
 def test_landed_values_and_lineage(con, loaded):
     row = con.execute(
         "SELECT load_id, site_id, file_name, sheet_name, source_row, file_sha256, data_cut, sex, birth_date, "
-        "implant_date, drugs, extra_columns FROM landing.patients WHERE site_id = 'US-001' AND source_row = 6"
+        "implant_date, drugs FROM landing.patients WHERE site_id = 'US-001' AND source_row = 6"
     ).fetchall()[0]
     assert row[:5] == ("load-1", "US-001", "US-001 export 2017-01-31.xlsx", "Patients", 6)
     assert len(row[5]) == 64 and str(row[6]) == "2017-01-31"
     assert row[7:11] == ("f", "03/14/1962", "42217", "Prialt")
-    assert json.loads(row[11]) == {"Comments": None, "(column 11 without header)": "orphan value"}
     es = con.execute(
-        "SELECT implant_date, birth_year, extra_columns FROM landing.patients WHERE site_id = 'ES-001' ORDER BY source_row"
+        "SELECT implant_date, birth_year FROM landing.patients WHERE site_id = 'ES-001' ORDER BY source_row"
     ).fetchall()
-    assert es == [("02/03/2015", "1955", '{"Columna rara":"xyz"}'), ("15.06.16", "1948", None)]
+    assert es == [("02/03/2015", "1955"), ("15.06.16", "1948")]
+    # unknown columns: header, position and a profile of their values, never a value
+    unknown = con.execute(
+        "SELECT u.sheet_kind, u.position, u.header, u.status, u.n_values, u.n_distinct FROM landing.unknown_columns u "
+        "JOIN landing.deliveries d USING (delivery_id) WHERE d.site_id = 'US-001' ORDER BY u.position").fetchall()
+    assert unknown == [("patients", 10, "Comments", "unknown", 1, 1), ("patients", 11, "(column 11 without header)",
+                                                                        "unknown", 1, 1)]
     visit = con.execute("SELECT pain_score, mobility, eq_vas FROM landing.visits WHERE site_id = 'ES-001'").fetchall()
     assert visit == [("70 mm", "2", "55")]
 
@@ -190,8 +195,8 @@ def warehouse_text_hits(con, needles: list[str]) -> set[str]:
 
 
 def test_no_direct_identifier_anywhere_in_the_warehouse(con, settings, warehouse, loaded):
-    # the scanner finds what is stored...
-    assert warehouse_text_hits(con, ["cáncer de pulmón", "orphan value"]) == {"cáncer de pulmón", "orphan value"}
+    # the scanner finds what is stored, and the values of unknown columns are not stored
+    assert warehouse_text_hits(con, ["cáncer de pulmón", "orphan value", "keep an eye", "xyz"]) == {"cáncer de pulmón"}
     # ...and no identifier nor raw patient reference is stored
     assert warehouse_text_hits(con, wbs.IDENTIFIERS) == set()
     con.execute("CHECKPOINT")
@@ -305,7 +310,7 @@ def test_landing_schema_matches_the_architecture(con, loaded):
     lineage = ["load_id", "delivery_id", "site_id", "file_name", "sheet_name", "source_row", "file_sha256",
                "data_cut", "patient_key"]
     for kind, fields in SHEET_FIELDS.items():
-        assert columns[kind] == [*lineage, *fields, "extra_columns"]
+        assert columns[kind] == [*lineage, *fields]
     assert columns["note_rows"] == ["delivery_id", "sheet_name", "source_row", "text"]
     assert columns["deliveries"][:14] == [
         "delivery_id", "site_id", "file_path", "file_name", "file_sha256", "size_bytes", "data_cut",

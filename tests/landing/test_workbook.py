@@ -64,7 +64,7 @@ def test_cell_text_dates_trimming_notes_and_blanks():
     assert rows[9]["implant_date"] == "2016-02-30"  # impossible text dates are staging's to reject
     assert rows[7]["row_class"] == rows[10]["row_class"] == "blank"
     assert rows[11]["row_class"] == "note"
-    assert rows[6]["extra_1"] == "orphan value"
+    assert not [c for c in rows[6] if c.startswith("extra")]  # unknown columns' values are not kept
     visits = rows_by_source(read_workbook(wbs.to_bytes(wbs.us_workbook())).sheets["visits"])
     assert visits[3]["pain_score"] == "7,5" and visits[3]["eq5d_state"] == "11121"
     assert visits[4]["row_class"] == "data"  # a row without patient_ref is kept for staging to reject
@@ -80,14 +80,27 @@ def test_short_references_are_not_notes(ref):
     assert rows[0]["row_class"] == "data"
 
 
-def test_second_patient_ref_column_is_dropped_not_kept_as_extra():
+def test_two_patient_ref_columns_that_disagree_reject_the_file_naming_both():
     wb = openpyxl.Workbook()
     wb.active.title = "Patients"
     wb.active.append(["Patient ID", "Subject ID", "Implant date"])
     wb.active.append(["A1", "USPATREF0001", "2015-01-01"])
+    with pytest.raises(FileRejected) as caught:
+        read_workbook(wbs.to_bytes(wb))
+    assert caught.value.code == "ambiguous_column"
+    assert "'Patient ID'" in caught.value.message and "'Subject ID'" in caught.value.message
+    assert "USPATREF0001" not in caught.value.reason
+
+
+def test_a_patient_ref_column_written_twice_is_read_once_and_the_copy_dropped():
+    wb = openpyxl.Workbook()
+    wb.active.title = "Patients"
+    wb.active.append(["Patient ID", "Subject ID", "Implant date"])
+    wb.active.append(["USPATREF0001", "uspatref0001", "2015-01-01"])
     sheet = read_workbook(wbs.to_bytes(wb)).sheets["patients"]
     assert sheet.identifier_columns == ["Subject ID"]
-    assert "USPATREF0001" not in str(sheet.rows.to_pylist())
+    assert sheet.rows.column("patient_ref").to_pylist() == ["USPATREF0001"]
+    assert "uspatref0001" not in str(sheet.rows.to_pylist())
 
 
 def test_empty_optional_sheet_means_no_rows():
