@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from registry.landing.dictionary import HeaderMatch, header_index, sheet_name_index
 from registry.landing.labels import normalise_label, normalise_sheet_name
+from registry.landing.limits import WorkbookLimits, check_workbook
 from registry.landing.schema import REQUIRED_FIELDS, SHEET_FIELDS
 
 HEADER_SEARCH_ROWS = 15
@@ -176,8 +177,11 @@ def _empty_rows(kind: str) -> pa.Table:
     return pa.table({n: pa.array([], pa.int32() if n == "source_row" else pa.string()) for n in names})
 
 
-def read_workbook(source: str | bytes) -> WorkbookRead:
-    """Find and read the four sheet kinds; raise FileRejected for file-level faults."""
+def read_workbook(source: str | bytes, limits: WorkbookLimits | None = None) -> WorkbookRead:
+    """Find and read the four sheet kinds; raise FileRejected for file-level faults.
+
+    The zip is checked against ``limits`` (defaults: ``WorkbookLimits()``) before the reader opens it."""
+    check_workbook(source, limits)
     try:
         reader = fastexcel.read_excel(source)
         names = reader.sheet_names
