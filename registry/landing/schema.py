@@ -31,7 +31,7 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "exits": ("patient_ref",),
 }
 
-DELIVERY_STATUSES = ("pending", "current", "superseded", "rejected", "duplicate", "ignored")
+DELIVERY_STATUSES = ("pending", "current", "superseded", "held", "rejected", "duplicate", "ignored")
 
 _FIXED_TABLES = """
 CREATE SCHEMA IF NOT EXISTS landing;
@@ -70,8 +70,17 @@ def _sheet_table_ddl(kind: str) -> str:
     )
 
 
+# Columns added after a table was first shipped: (table, column, type), added when missing.
+_ADDED_COLUMNS = (
+    ("deliveries", "released_by", "VARCHAR"),  # who released a held delivery (cuts.release_delivery)
+    ("deliveries", "released_at", "TIMESTAMP"),
+)
+
+
 def ensure_landing_schema(con) -> None:
     """Create the landing schema and its tables if missing (idempotent)."""
     con.execute(_FIXED_TABLES)
+    for table, column, kind in _ADDED_COLUMNS:
+        con.execute(f"ALTER TABLE landing.{table} ADD COLUMN IF NOT EXISTS {column} {kind}")
     for kind in SHEET_FIELDS:
         con.execute(_sheet_table_ddl(kind))
