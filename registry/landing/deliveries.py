@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from registry.landing.archive import store_copy
-from registry.landing.limits import MB
+from registry.landing.limits import MB, describe_bytes
 from registry.landing.schema import ensure_landing_schema
 from registry.landing.site_master import utc_now
 
@@ -225,7 +225,7 @@ def _register(con, inbox: Path, files, load_id: str, sites: list[str], archive: 
             continue
         site_id = parts[0] if len(parts) >= 2 else None
         if status == "pending" and too_large:
-            status, reason = "rejected", (f"too_large: the file is {stat.st_size / MB:,.1f} MB, the limit is "
+            status, reason = "rejected", (f"too_large: the file is {describe_bytes(stat.st_size)}, the limit is "
                                           f"{max_file_mb:g} MB (max_file_mb); it is not archived")
         if status == "pending":
             first = accepted_bytes.get((site_id, sha))

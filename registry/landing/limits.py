@@ -135,8 +135,12 @@ def _rejected(code: str, message: str):
     return FileRejected(code, message)
 
 
-def _mb(n: float) -> str:
+def describe_bytes(n: float) -> str:
+    """`12.3 MB`, or `4,096 bytes` under 0.1 MB."""
     return f"{n / MB:,.1f} MB" if n >= MB / 10 else f"{n:,.0f} bytes"
+
+
+_mb = describe_bytes
 
 
 def _limit_mb(value: float) -> str:

@@ -24,8 +24,8 @@ from registry.landing.limits import (
     DEFAULT_MAX_FILE_MB,
     DEFAULT_MAX_ROWS_PER_SHEET,
     DEFAULT_MAX_SHEET_MB,
-    MB,
     WorkbookLimits,
+    describe_bytes,
 )
 from registry.landing.pseudonym import patient_key_params, patient_key_sql
 from registry.landing.schema import SHEET_FIELDS, ensure_landing_schema
@@ -230,7 +230,7 @@ def _read_registered(inbox: Path, delivery: dict, archive: Path | None, limits: 
     """Check the size, read the registered bytes once, check and parse them."""
     size = delivery.get("size_bytes")
     if size is not None and size > limits.file_bytes:
-        raise FileRejected("too_large", f"the file is {size / MB:,.1f} MB, the limit is {limits.max_file_mb:g} MB "
+        raise FileRejected("too_large", f"the file is {describe_bytes(size)}, the limit is {limits.max_file_mb:g} MB "
                                         "(max_file_mb)")
     content = _registered_bytes(inbox, delivery, archive)
     try:

@@ -39,3 +39,12 @@ def con(warehouse: Path):
 def settings(inbox: Path, sites_csv: Path, warehouse: Path) -> SimpleNamespace:
     """What the landing functions are given: the inbox, the site master, the key."""
     return SimpleNamespace(inbox=inbox, sites=sites_csv, warehouse=warehouse, pseudonym_key=TEST_KEY)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """The hostile corpus's tally (tests/landing/test_hostile_corpus.py), when it ran."""
+    from tests.landing.test_hostile_corpus import HOSTILE_LINE
+
+    line = config.stash.get(HOSTILE_LINE, None)
+    if line:
+        terminalreporter.write_line(f"hostile files: {line}")
