@@ -67,15 +67,18 @@ def find(text: str | None) -> list[str]:
     """Names of the patterns found in ``text``."""
     if not text:
         return []
-    screened = text if re.search(_MASKED, text) else _mask_dates(text)
+    screened = text if _MASKED_RE.search(text) else _mask_dates(text)
     return sorted(name for name, pattern, _ in _COMPILED if pattern.search(screened))
+
+
+_MASKED_RE = re.compile(_MASKED)
 
 
 def redact(text: str | None) -> str | None:
     """``text`` with every identifier-like run replaced by its kind, e.g. ``[e-mail]``."""
     if text is None:
         return None
-    if re.search(_MASKED, text):
+    if _MASKED_RE.search(text):
         return _apply(text)
     return _unmask(_apply(_mask_dates(text)))
 
@@ -99,10 +102,27 @@ def _unmask_array(values):
     return values
 
 
+# Every pattern needs a digit or an `@`: values without one are left as they are.
+_CANDIDATE = r"[0-9@]"
+
+
 def redact_array(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """``redact`` over an Arrow string column, vectorised (the same result, value by value)."""
+    """``redact`` over an Arrow string column, vectorised (the same result, value by value).
+    Only the values holding a digit or an `@` go through the patterns."""
     if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
         values = values.cast(pa.string())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    candidate = pc.fill_null(pc.match_substring_regex(values, _CANDIDATE), False)
+    n = pc.sum(candidate).as_py() or 0
+    if n == 0:
+        return values
+    if n == len(values):
+        return _redact_all(values)
+    return pc.replace_with_mask(values, candidate, _redact_all(pc.filter(values, candidate)))
+
+
+def _redact_all(values: pa.Array) -> pa.Array:
     plain = pc.fill_null(pc.match_substring_regex(values, _MASKED), False)
     masked = _mask_dates_array(values)
     out_plain, out_masked = values, masked

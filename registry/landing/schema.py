@@ -80,7 +80,11 @@ _ADDED_COLUMNS = (
 def ensure_landing_schema(con) -> None:
     """Create the landing schema and its tables if missing (idempotent)."""
     con.execute(_FIXED_TABLES)
+    present = {tuple(r) for r in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'landing' "
+        "AND database_name = current_database()").fetchall()}
     for table, column, kind in _ADDED_COLUMNS:
-        con.execute(f"ALTER TABLE landing.{table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+        if (table, column) not in present:
+            con.execute(f"ALTER TABLE landing.{table} ADD COLUMN IF NOT EXISTS {column} {kind}")
     for kind in SHEET_FIELDS:
         con.execute(_sheet_table_ddl(kind))

@@ -11,6 +11,8 @@ only the fields in ``FREE_TEXT_FIELDS``, the note text and the unknown columns.
 """
 from __future__ import annotations
 
+import functools
+
 import pyarrow as pa
 
 from registry.landing.identifiers import redact, redact_array
@@ -42,10 +44,11 @@ def screen_rows(rows: pa.Table, kind: str) -> pa.Table:
     return rows
 
 
+@functools.lru_cache(maxsize=4096)
 def screen_label(text: str | None) -> str | None:
-    """A header or sheet name as it may be stored or reported."""
+    """A header or sheet name as it may be stored or reported (labels repeat: cached)."""
     return redact(text)
 
 
 def screen_labels(texts: list[str]) -> list[str]:
-    return [redact(t) for t in texts]
+    return [screen_label(t) for t in texts]
