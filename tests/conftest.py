@@ -100,20 +100,12 @@ def rerun(run: PipelineRun):
     return execute(run.config, run.root / "dagster_home", run.extra_env)
 
 
-TALLY_ITEMS = ("bad inputs tried", "faults injected", "rows lost", "identifier leaks", "disclosive cells")
-_TALLY: dict[str, int] = dict.fromkeys(TALLY_ITEMS, 0)
-
-
-@pytest.fixture(scope="session")
-def tally() -> dict[str, int]:
-    """Counts the suite prints at the end: hostile inputs tried, faults (crashes) injected, and
-    what must stay zero: rows lost, identifier leaks, disclosive cells."""
-    return _TALLY
-
-
 def pytest_terminal_summary(terminalreporter) -> None:
-    if any(_TALLY.values()):
-        terminalreporter.write_line("tally: " + ", ".join(f"{k} {_TALLY[k]}" for k in TALLY_ITEMS))
+    """The tally of hostile inputs (tests/tally.py), when a part of the suite added to it."""
+    from tests import tally
+
+    if any(tally.TALLY.values()):
+        terminalreporter.write_line(f"tally: {tally.line()}")
 
 
 @pytest.fixture(scope="session")

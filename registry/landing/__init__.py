@@ -3,17 +3,27 @@
 Entry points (the orchestrator wraps them in assets, sensors and checks):
 
 - ``load_site_master(con, sites_csv)``: validate the site master, replace landing.site_master
-- ``register_site(con, inbox, site_id, load_id)``: record a site folder's new files in landing.deliveries
+- ``register_site(con, inbox, site_id, load_id, archive=, max_file_mb=)``: record (and archive) a site folder's new files
 - ``register_strays(con, inbox, load_id)``: record the files outside every site folder of the master
-- ``load_site(con, inbox=, site_id=, load_id=, pseudonym_key=)``: read and land a site's pending deliveries
+- ``load_site(con, inbox=, site_id=, load_id=, pseudonym_key=, archive=, max_file_mb=, max_sheet_mb=, max_rows_per_sheet=)``: read and land a site's pending deliveries
 - ``ensure_landing_schema(con)``: create the landing tables if missing
+- ``release_delivery(con, site_id, file, released_by=, released_at=)``: accept a held cut
+- ``held_deliveries(con, site_id=None)``: the held cuts waiting for a release
+- ``check_workbook(content, limits)``: the size limits, checked on the zip before reading
 """
+from registry.landing.cuts import (
+    Release,
+    ReleaseError,
+    held_deliveries,
+    release_delivery,
+)
 from registry.landing.deliveries import (
     InboxScan,
     register_inbox,
     register_site,
     register_strays,
 )
+from registry.landing.limits import WorkbookLimits, check_workbook
 from registry.landing.load import SheetCounts, SiteLoadReport, load_site
 from registry.landing.schema import ensure_landing_schema
 from registry.landing.site_master import (
@@ -24,6 +34,12 @@ from registry.landing.site_master import (
 
 __all__ = [
     "InboxScan",
+    "Release",
+    "ReleaseError",
+    "WorkbookLimits",
+    "check_workbook",
+    "held_deliveries",
+    "release_delivery",
     "SheetCounts",
     "SiteLoadReport",
     "SiteMasterError",

@@ -48,6 +48,34 @@ def store_file(archive: Path, source: Path, sha256: str) -> Path:
     return store(archive, Path(source).read_bytes(), sha256)
 
 
+def store_copy(archive: Path, source: Path, chunk_bytes: int = 1 << 20) -> tuple[str, Path]:
+    """Copy a file into the archive while hashing it: one read, constant memory, and the
+    archived bytes are exactly the hashed ones even if the source changes meanwhile.
+    Returns (sha256, archived path); idempotent."""
+    archive = Path(archive)
+    archive.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=archive)
+    try:
+        with os.fdopen(fd, "wb") as out, Path(source).open("rb") as handle:
+            while chunk := handle.read(chunk_bytes):
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        sha256 = digest.hexdigest()
+        target = archive_path(archive, sha256)
+        if target.is_file():
+            Path(tmp).unlink()
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return sha256, target
+
+
 def read(archive: Path, sha256: str) -> bytes:
     """The archived bytes of a delivery, checked against their SHA-256."""
     path = archive_path(archive, sha256)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from registry.landing import archive as archive_module
+from registry.landing.archive import store_copy
+from registry.landing.limits import MB, describe_bytes
 from registry.landing.schema import ensure_landing_schema
 from registry.landing.site_master import utc_now
 
@@ -128,11 +129,17 @@ def _stray_files(inbox: Path, known_sites: set[str]):
             yield from _files_under(entry, inbox)
 
 
-def register_site(con, inbox: Path, site_id: str, load_id: str, archive: Path | None = None) -> InboxScan:
-    """Record every new file of one site's folder in landing.deliveries; with ``archive``,
-    keep each new delivery's bytes there (by SHA-256), read once with the hash."""
+def register_site(con, inbox: Path, site_id: str, load_id: str, *, archive: Path | None = None,
+                  max_file_mb: float | None = None) -> InboxScan:
+    """Record every new file of one site's folder in landing.deliveries.
+
+    ``archive``: the delivery archive; every new delivery's bytes are copied there, by
+    their SHA-256, in the same read that hashes them (contract section 1). Without it
+    nothing is archived and loads read the inbox. ``max_file_mb``: a file larger than
+    this is registered ``rejected`` (``too_large``), hashed but neither archived nor read."""
     inbox = Path(inbox)
-    return _register(con, inbox, _site_files(inbox, site_id), load_id, sites=[site_id], archive=archive)
+    return _register(con, inbox, _site_files(inbox, site_id), load_id, sites=[site_id], archive=archive,
+                     max_file_mb=max_file_mb)
 
 
 def register_strays(con, inbox: Path, load_id: str) -> InboxScan:
@@ -169,13 +176,14 @@ def register_strays(con, inbox: Path, load_id: str) -> InboxScan:
     return scan
 
 
-def register_inbox(con, inbox: Path, load_id: str, archive: Path | None = None) -> InboxScan:
+def register_inbox(con, inbox: Path, load_id: str, *, archive: Path | None = None,
+                   max_file_mb: float | None = None) -> InboxScan:
     """Every site folder and every stray file of the inbox (the whole inbox at once)."""
     inbox = Path(inbox)
     ensure_landing_schema(con)
     total = register_strays(con, inbox, load_id)
     for site_id in sorted(_known_sites(con)):
-        scan = register_site(con, inbox, site_id, load_id, archive)
+        scan = register_site(con, inbox, site_id, load_id, archive=archive, max_file_mb=max_file_mb)
         total.files_seen += scan.files_seen
         total.files_unchanged += scan.files_unchanged
         total.problems += scan.problems
@@ -184,16 +192,17 @@ def register_inbox(con, inbox: Path, load_id: str, archive: Path | None = None) 
     return total
 
 
-def _register(con, inbox: Path, files, load_id: str, sites: list[str], archive: Path | None = None) -> InboxScan:
+def _register(con, inbox: Path, files, load_id: str, sites: list[str], archive: Path | None = None,
+              max_file_mb: float | None = None) -> InboxScan:
     """Record the new ones among ``files``, read from the folders of ``sites``."""
     ensure_landing_schema(con)
     known_sites = _known_sites(con)
     existing = _registered(con, sites)
     stats = {(path, size, mtime) for _, _, path, _, _, _, size, mtime in existing}
     known_ids = {row[0] for row in existing}
-    # bytes already accepted (or awaiting load) per site: a re-delivery of them is a duplicate
-    held = {(site, sha): name for _, site, _, sha, name, status, _, _ in existing
-            if status in ("pending", "current", "superseded")}
+    # bytes already accepted (or awaiting load, or held) per site: a re-delivery of them is a duplicate
+    accepted_bytes = {(site, sha): name for _, site, _, sha, name, status, _, _ in existing
+                      if status in ("pending", "current", "superseded", "held")}
     scan = InboxScan()
     now = utc_now()
     new_rows: list[dict[str, object]] = []
@@ -203,10 +212,10 @@ def _register(con, inbox: Path, files, load_id: str, sites: list[str], archive: 
         if (rel, stat.st_size, _mtime_us(stat)) in stats:
             scan.files_unchanged += 1
             continue
-        content = None
-        if archive is not None and _classify(parts, known_sites)[0] == "pending":
-            content = (inbox / rel).read_bytes()  # hashed and archived from one read
-            sha = hashlib.sha256(content).hexdigest()
+        status, reason = _classify(parts, known_sites)
+        too_large = max_file_mb is not None and stat.st_size > max_file_mb * MB
+        if status == "pending" and archive is not None and not too_large:
+            sha, _ = store_copy(archive, inbox / rel)  # hashed and archived in one read
         else:
             sha = file_sha256(inbox / rel)
         delivery_id = delivery_id_for(rel, sha)
@@ -214,16 +223,16 @@ def _register(con, inbox: Path, files, load_id: str, sites: list[str], archive: 
             touched.append((stat.st_size, _mtime(stat), delivery_id))
             scan.files_unchanged += 1
             continue
-        status, reason = _classify(parts, known_sites)
         site_id = parts[0] if len(parts) >= 2 else None
+        if status == "pending" and too_large:
+            status, reason = "rejected", (f"too_large: the file is {describe_bytes(stat.st_size)}, the limit is "
+                                          f"{max_file_mb:g} MB (max_file_mb); it is not archived")
         if status == "pending":
-            first = held.get((site_id, sha))
+            first = accepted_bytes.get((site_id, sha))
             if first is not None:
                 status, reason = "duplicate", f"duplicate_file: same bytes as {first!r}, already delivered"
             else:
-                held[(site_id, sha)] = parts[-1]
-                if content is not None:
-                    archive_module.store(archive, content, sha)
+                accepted_bytes[(site_id, sha)] = parts[-1]
         cut = data_cut_from_name(parts[-1])
         # An ignored file is no delivery: it gets a data cut only if its name says one.
         if cut is None and status != "ignored":

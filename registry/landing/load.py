@@ -2,8 +2,14 @@
 
 Each delivery is read completely before anything is written, then written in
 one transaction (Arrow scans, no row loops), so a file-level fault rejects the
-file without leaving rows behind. The site's current delivery is then the
-newest accepted one by data cut, then arrival.
+file without leaving rows behind. The bytes come from the delivery archive
+(checked against the registered SHA-256), else from the inbox; the zip is checked
+against the size limits before the reader opens it (``limits``). Free text is
+screened for identifier patterns before it is written (``screening``). A cut that
+would become current but drops patients of the current cut is held (``cuts``); the
+site's current delivery is the newest accepted, non-held one by data cut, then arrival.
+Deliveries whose column recognition would change (new dictionaries or overrides) are
+landed again from the archive (``reland_site``).
 """
 from __future__ import annotations
 
@@ -13,12 +19,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from registry.landing import archive as archive_module
+from registry.landing.cuts import judge_cut, settle_current
 from registry.landing.deliveries import sheets_json
-from registry.landing.identifiers import redact
+from registry.landing.limits import (
+    DEFAULT_MAX_FILE_MB,
+    DEFAULT_MAX_ROWS_PER_SHEET,
+    DEFAULT_MAX_SHEET_MB,
+    WorkbookLimits,
+    describe_bytes,
+)
 from registry.landing.mappings import Mappings, read_mappings
 from registry.landing.pseudonym import patient_key_params, patient_key_sql
 from registry.landing.recognition import Recognizer, vocabulary
 from registry.landing.schema import SHEET_FIELDS, ensure_landing_schema
+from registry.landing.screening import screen_label, screen_labels, screen_rows
 from registry.landing.workbook import (
     FileRejected,
     SheetRead,
@@ -52,6 +66,7 @@ class SiteLoadReport:
     load_id: str
     files_loaded: list[str] = field(default_factory=list)
     files_rejected: dict[str, str] = field(default_factory=dict)  # file path -> `code: message`
+    files_held: dict[str, str] = field(default_factory=dict)  # file path -> `held: would drop N of M ...`
     files_skipped: int = 0  # the site's deliveries already loaded, duplicates or ignored
     current_file: str | None = None
     sheets: dict[str, SheetCounts] = field(default_factory=dict)  # sheet kind -> counts
@@ -66,9 +81,11 @@ class SiteLoadReport:
     def problems(self) -> list[str]:
         """Readable lines for the run log: rejected files, unknown columns, ignored sheets."""
         lines = [f"{path}: rejected, {reason}" for path, reason in self.files_rejected.items()]
+        lines += [f"{path}: {reason}; the current cut stays current until the delivery is released"
+                  for path, reason in self.files_held.items()]
         lines += [f"{self.site_id}: unknown {kind} columns, not loaded (profiled in landing.unknown_columns): "
-                  f"{', '.join(redact(h) for h in headers)}" for kind, headers in self.unknown_columns.items()]
-        lines += [f"{self.site_id}: ambiguous {kind} column {redact(h)!r} not loaded, candidates: "
+                  f"{', '.join(screen_label(h) for h in headers)}" for kind, headers in self.unknown_columns.items()]
+        lines += [f"{self.site_id}: ambiguous {kind} column {screen_label(h)!r} not loaded, candidates: "
                   f"{', '.join(fields) or 'none'}"
                   for kind, columns in self.ambiguous_columns.items() for h, fields in columns.items()]
         lines += [f"{path}: recognition changed but the delivery is not in the archive"
@@ -80,7 +97,7 @@ class SiteLoadReport:
     def metadata_for(self, table: str) -> dict[str, object]:
         """Metadata of one landing table's asset: patients, visits, events, exits, sheet_loads, note_rows."""
         files = {"sites": self.site_id, "files_loaded": len(self.files_loaded),
-                 "files_rejected": len(self.files_rejected)}
+                 "files_rejected": len(self.files_rejected), "files_held": len(self.files_held)}
         if table in SHEET_FIELDS:
             counts = self.sheets.get(table, SheetCounts())
             return {
@@ -89,15 +106,15 @@ class SiteLoadReport:
                 "rows_kept": counts.data_rows,
                 "blank_rows": counts.blank_rows,
                 "note_rows": counts.note_rows,
-                "unknown_columns": [redact(h) for h in self.unknown_columns.get(table, [])],
-                "ambiguous_columns": {redact(h): list(f) for h, f in self.ambiguous_columns.get(table, {}).items()},
-                "identifier_columns_dropped": [redact(h) for h in self.identifier_columns_dropped.get(table, [])],
+                "unknown_columns": [screen_label(h) for h in self.unknown_columns.get(table, [])],
+                "ambiguous_columns": {screen_label(h): list(f) for h, f in self.ambiguous_columns.get(table, {}).items()},
+                "identifier_columns_dropped": [screen_label(h) for h in self.identifier_columns_dropped.get(table, [])],
             }
         if table == "note_rows":
             return {**files, **{f"{kind}_note_rows": c.note_rows for kind, c in self.sheets.items()}}
         if table == "sheet_loads":
-            return {**files, "rejections": dict(self.files_rejected), "ignored_sheets": list(self.ignored_sheets),
-                    "files_relanded": len(self.files_relanded),
+            return {**files, "rejections": dict(self.files_rejected), "held": dict(self.files_held),
+                    "ignored_sheets": list(self.ignored_sheets), "files_relanded": len(self.files_relanded),
                     **{f"{kind}_rows_read": c.rows_read for kind, c in self.sheets.items()}}
         raise ValueError(f"no landing table {table!r}")
 
@@ -105,21 +122,23 @@ class SiteLoadReport:
 def _insert_sheet(con, sheet: SheetRead, lineage: dict[str, object], key_params: dict[str, bytes]) -> SheetCounts:
     """Bulk-insert one sheet's data and note rows, its load record and its unknown columns'
     profiles; returns its row counts."""
-    con.register("_ingest_rows", sheet.rows)
+    rows = screen_rows(sheet.rows, sheet.kind)  # free text: identifier patterns redacted
+    sheet_name = screen_label(sheet.name)
+    con.register("_ingest_rows", rows)
     try:
-        present = set(sheet.rows.column_names)
+        present = set(rows.column_names)
         fields = ", ".join(f'"{f}"' if f in present else "NULL" for f in SHEET_FIELDS[sheet.kind])
         key = patient_key_sql("$site_id", "patient_ref")
         con.execute(
             f"INSERT INTO landing.{sheet.kind} SELECT $load_id, $delivery_id, $site_id, $file_name, "
             f"$sheet_name, source_row, $file_sha256, $data_cut::DATE, {key}, {fields} "
             "FROM _ingest_rows WHERE row_class = 'data' ORDER BY source_row",
-            {**lineage, "sheet_name": sheet.name, **key_params},
+            {**lineage, "sheet_name": sheet_name, **key_params},
         )
         con.execute(
             "INSERT INTO landing.note_rows SELECT $delivery_id, $sheet_name, source_row, note_text "
             "FROM _ingest_rows WHERE row_class = 'note' ORDER BY source_row",
-            {"delivery_id": lineage["delivery_id"], "sheet_name": sheet.name},
+            {"delivery_id": lineage["delivery_id"], "sheet_name": sheet_name},
         )
         read, data, note, blank = con.execute(
             "SELECT count(*), count(*) FILTER (row_class = 'data'), count(*) FILTER (row_class = 'note'), "
@@ -128,16 +147,16 @@ def _insert_sheet(con, sheet: SheetRead, lineage: dict[str, object], key_params:
     finally:
         con.unregister("_ingest_rows")
     counts = SheetCounts(read, data, note, blank)
-    screened = {redact(k): v for k, v in sheet.mapped_columns.items()}
+    screened = {screen_label(k): v for k, v in sheet.mapped_columns.items()}
     con.execute(
         "INSERT INTO landing.sheet_loads BY NAME SELECT ? AS delivery_id, ? AS sheet_kind, ? AS sheet_name, "
         "? AS header_row, ? AS rows_read, ? AS data_rows, ? AS blank_rows, ? AS note_rows, "
         "? AS mapped_columns, ? AS unknown_columns, ? AS identifier_columns_dropped, "
         "? AS ambiguous_columns, ? AS recognition",
-        [lineage["delivery_id"], sheet.kind, sheet.name, sheet.header_row, read, data, blank, note,
-         _json(screened), _json([redact(h) for h in sheet.unknown_columns]),
-         _json([redact(h) for h in sheet.identifier_columns]),
-         _json({redact(h): c for h, c in sheet.ambiguous_columns.items()}),
+        [lineage["delivery_id"], sheet.kind, sheet_name, sheet.header_row, read, data, blank, note,
+         _json(screened), _json([screen_label(h) for h in sheet.unknown_columns]),
+         _json([screen_label(h) for h in sheet.identifier_columns]),
+         _json({screen_label(h): c for h, c in sheet.ambiguous_columns.items()}),
          recognition_json(sheet)],
     )
     if sheet.profiles:
@@ -146,8 +165,8 @@ def _insert_sheet(con, sheet: SheetRead, lineage: dict[str, object], key_params:
             "? AS sheet_name, ? AS position, ? AS header, ? AS status, ? AS candidates, ? AS n_values, "
             "? AS n_distinct, ? AS identifier_patterns, ? AS max_length, ? AS share_numeric, "
             "? AS share_date_like, ? AS load_id",
-            [[lineage["delivery_id"], lineage["site_id"], sheet.kind, sheet.name, p["position"],
-              redact(p["header"]), p["status"], _json(p["candidates"]), p["n_values"], p["n_distinct"],
+            [[lineage["delivery_id"], lineage["site_id"], sheet.kind, sheet_name, p["position"],
+              screen_label(p["header"]), p["status"], _json(p["candidates"]), p["n_values"], p["n_distinct"],
               _json(p["identifier_patterns"]), p["max_length"], p["share_numeric"], p["share_date_like"],
               lineage["load_id"]] for p in sheet.profiles],
         )
@@ -160,7 +179,7 @@ def _json(value) -> str:
 
 def recognition_json(sheet: SheetRead) -> str:
     """Every column's recognition of a sheet, as stored in sheet_loads.recognition."""
-    return _json([c.record(redact) for c in sheet.columns])
+    return _json([c.record(screen_label) for c in sheet.columns])
 
 
 _LANDED_TABLES = (*SHEET_FIELDS, "note_rows", "sheet_loads", "unknown_columns")
@@ -172,7 +191,11 @@ def _delete_landed(con, delivery_id: str) -> None:
 
 
 def _write_delivery(con, workbook: WorkbookRead, delivery: dict, load_id: str, key_params: dict,
-                    version: str | None = None, replace: bool = False) -> dict[str, SheetCounts]:
+                    version: str | None = None,
+                    replace: bool = False) -> tuple[dict[str, SheetCounts], str, str | None]:
+    """Write a read workbook in one transaction; returns its counts and its status and reason:
+    ``superseded`` until the site is settled, or ``held`` (a new cut that drops patients of the
+    current one). A delivery landed again (``replace``) keeps its place, it is not judged again."""
     lineage = {
         "load_id": load_id, "delivery_id": delivery["delivery_id"], "site_id": delivery["site_id"],
         "file_name": delivery["file_name"], "file_sha256": delivery["file_sha256"],
@@ -183,18 +206,24 @@ def _write_delivery(con, workbook: WorkbookRead, delivery: dict, load_id: str, k
         if replace:
             _delete_landed(con, delivery["delivery_id"])
         counts = {kind: _insert_sheet(con, sheet, lineage, key_params) for kind, sheet in workbook.sheets.items()}
-        # accepted: current or superseded is settled for the whole site afterwards
+        # accepted: held if it would drop patients of the current cut; else current or
+        # superseded, settled for the whole site afterwards
+        status, reason = ("superseded", None) if replace else judge_cut(con, delivery["site_id"],
+                                                                           delivery["delivery_id"])
         con.execute(
-            "UPDATE landing.deliveries SET status = 'superseded', reason = NULL, sheets = ?, ignored_sheets = ?, "
+            "UPDATE landing.deliveries SET status = ?, reason = ?, sheets = ?, ignored_sheets = ?, "
             "recognition_version = ? WHERE delivery_id = ?",
-            [sheets_json(workbook.sheet_names), json.dumps(workbook.ignored_sheets, ensure_ascii=False),
-             version, delivery["delivery_id"]],
+            [status, reason, sheets_json({k: screen_label(v) for k, v in workbook.sheet_names.items()}),
+             json.dumps(screen_labels(workbook.ignored_sheets), ensure_ascii=False), version,
+             delivery["delivery_id"]],
         )
+        if status != "held":
+            settle_current(con, delivery["site_id"])  # the next pending cut is judged against this one
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return counts
+    return counts, status, reason
 
 
 def _reject(con, delivery_id: str, exc: FileRejected, version: str | None = None, replace: bool = False) -> None:
@@ -205,28 +234,13 @@ def _reject(con, delivery_id: str, exc: FileRejected, version: str | None = None
         con.execute(
             "UPDATE landing.deliveries SET status = 'rejected', reason = ?, sheets = ?, recognition_version = ? "
             "WHERE delivery_id = ?",
-            [exc.reason, sheets_json(exc.sheets) if exc.sheets else None, version, delivery_id],
+            [exc.reason, sheets_json({k: screen_label(v) for k, v in exc.sheets.items()}) if exc.sheets else None,
+             version, delivery_id],
         )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-
-
-def settle_current(con, site_id: str) -> str | None:
-    """Mark the newest accepted delivery of the site current, the others superseded."""
-    con.execute(
-        "UPDATE landing.deliveries AS d SET status = CASE WHEN r.rank = 1 THEN 'current' ELSE 'superseded' END "
-        "FROM (SELECT delivery_id, row_number() OVER (ORDER BY data_cut DESC, arrived_at DESC, "
-        "modified_at DESC, file_path DESC) AS rank FROM landing.deliveries "
-        "WHERE site_id = ? AND status IN ('current', 'superseded')) AS r "
-        "WHERE d.delivery_id = r.delivery_id",
-        [site_id],
-    )
-    rows = con.execute(
-        "SELECT file_name FROM landing.deliveries WHERE site_id = ? AND status = 'current'", [site_id]
-    ).fetchall()
-    return rows[0][0] if rows else None
 
 
 RELANDABLE_REASONS = ("missing_required_column", "ambiguous_column", "no_patients_sheet")
@@ -333,8 +347,10 @@ def _land(con, report: SiteLoadReport, delivery: dict, outcome: WorkbookRead | F
         _reject(con, delivery["delivery_id"], outcome, version, replace)
         report.files_rejected[delivery["file_path"]] = outcome.reason
         return
-    counts = _write_delivery(con, outcome, delivery, load_id, key_params, version, replace)
-    report.ignored_sheets.extend(s for s in outcome.ignored_sheets if s not in report.ignored_sheets)
+    counts, status, reason = _write_delivery(con, outcome, delivery, load_id, key_params, version, replace)
+    if status == "held":
+        report.files_held[delivery["file_path"]] = reason
+    report.ignored_sheets.extend(s for s in screen_labels(outcome.ignored_sheets) if s not in report.ignored_sheets)
     for kind, sheet in outcome.sheets.items():
         report.sheets.setdefault(kind, SheetCounts()).add(counts[kind])
         for target, headers in ((report.unknown_columns, sheet.unknown_columns),
@@ -346,21 +362,37 @@ def _land(con, report: SiteLoadReport, delivery: dict, outcome: WorkbookRead | F
             report.ambiguous_columns.setdefault(kind, {}).update(sheet.ambiguous_columns)
 
 
-def _read(content: bytes, recognizer: Recognizer) -> WorkbookRead | FileRejected:
+def _read(content: bytes, recognizer: Recognizer, limits: WorkbookLimits) -> WorkbookRead | FileRejected:
+    """The workbook read, or why its file is rejected: nothing a file holds raises."""
     try:
-        return read_workbook(content, recognizer)
+        return read_workbook(content, recognizer=recognizer, limits=limits)
     except FileRejected as exc:
         return exc
+    except Exception as exc:  # a reader fault on a hostile file: recorded, never raised
+        return FileRejected("unreadable_workbook", f"the reader failed ({type(exc).__name__})")
+
+
+def _too_large(delivery: dict, limits: WorkbookLimits) -> FileRejected | None:
+    size = delivery.get("size_bytes")
+    if size is not None and size > limits.file_bytes:
+        return FileRejected("too_large", f"the file is {describe_bytes(size)}, the limit is "
+                                         f"{limits.max_file_mb:g} MB (max_file_mb)")
+    return None
 
 
 def load_site(con, *, inbox: Path, site_id: str, load_id: str, pseudonym_key: str,
-              archive: Path | None = None, mappings: Mappings | Path | str | None = None) -> SiteLoadReport:
+              archive: Path | None = None, mappings: Mappings | Path | str | None = None,
+              max_file_mb: float = DEFAULT_MAX_FILE_MB, max_sheet_mb: float = DEFAULT_MAX_SHEET_MB,
+              max_rows_per_sheet: int = DEFAULT_MAX_ROWS_PER_SHEET) -> SiteLoadReport:
     """Load every pending delivery of a known site, then land again the site's deliveries
     whose recognition changed (``reland_site``); returns counts for the run's metadata.
 
     ``pseudonym_key`` is the secret of the patient keys (HMAC-SHA-256). ``archive`` is the
     delivery archive (read when it holds the bytes; files read from the inbox are added to
-    it). ``mappings`` is the mappings folder or its ``Mappings`` (``read_mappings``)."""
+    it). ``mappings`` is the mappings folder or its ``Mappings`` (``read_mappings``). The
+    limits are ``RegistryConfig``'s, as plain numbers."""
+    limits = WorkbookLimits(max_file_mb, max_sheet_mb, max_rows_per_sheet)
+    archive = Path(archive) if archive is not None else None
     ensure_landing_schema(con)
     site = _site_row(con, site_id)
     mappings = _as_mappings(mappings, con)
@@ -369,22 +401,24 @@ def load_site(con, *, inbox: Path, site_id: str, load_id: str, pseudonym_key: st
     report = SiteLoadReport(site_id, load_id)
     key_params = patient_key_params(pseudonym_key)
     cursor = con.execute(
-        "SELECT delivery_id, site_id, file_path, file_name, file_sha256, data_cut FROM landing.deliveries "
-        "WHERE site_id = ? AND status = 'pending' ORDER BY data_cut, arrived_at, file_path",
+        "SELECT delivery_id, site_id, file_path, file_name, file_sha256, data_cut, size_bytes "
+        "FROM landing.deliveries WHERE site_id = ? AND status = 'pending' ORDER BY data_cut, arrived_at, file_path",
         [site_id],
     )
     names = [d[0] for d in cursor.description]
     pending = [dict(zip(names, row)) for row in cursor.fetchall()]
     for delivery in pending:
-        try:
-            outcome = _read(_registered_bytes(inbox, archive, delivery), recognizer)
-        except FileRejected as exc:
-            outcome = exc
+        outcome = _too_large(delivery, limits)
+        if outcome is None:
+            try:
+                outcome = _read(_registered_bytes(inbox, archive, delivery), recognizer, limits)
+            except FileRejected as exc:
+                outcome = exc
         _land(con, report, delivery, outcome, load_id, key_params, version, replace=False)
         if not isinstance(outcome, FileRejected):
             report.files_loaded.append(delivery["file_path"])
     reland_site(con, site_id=site_id, load_id=load_id, pseudonym_key=pseudonym_key, archive=archive,
-                mappings=mappings, inbox=inbox, report=report, _site=site)
+                mappings=mappings, inbox=inbox, report=report, limits=limits, _site=site)
     report.files_skipped = con.execute(
         "SELECT count(*) FROM landing.deliveries WHERE site_id = ? AND status <> 'pending'", [site_id]
     ).fetchall()[0][0] - len(report.files_loaded) - len(report.files_rejected)
@@ -394,7 +428,8 @@ def load_site(con, *, inbox: Path, site_id: str, load_id: str, pseudonym_key: st
 
 def reland_site(con, *, site_id: str, load_id: str, pseudonym_key: str, archive: Path | None,
                 mappings: Mappings | Path | str | None = None, inbox: Path | None = None,
-                report: SiteLoadReport | None = None, _site: dict | None = None) -> SiteLoadReport:
+                report: SiteLoadReport | None = None, limits: WorkbookLimits | None = None,
+                _site: dict | None = None) -> SiteLoadReport:
     """Land again, from the archive, the site's deliveries whose recognition would change.
 
     Each delivery recognised with another version than the current one (``stale_deliveries``)
@@ -419,7 +454,7 @@ def reland_site(con, *, site_id: str, load_id: str, pseudonym_key: str, archive:
         except FileRejected:
             report.files_not_relandable.append(delivery["file_path"])
             continue
-        outcome = _read(content, recognizer)
+        outcome = _read(content, recognizer, limits or WorkbookLimits())
         if _same_outcome(con, delivery, outcome):
             con.execute("UPDATE landing.deliveries SET recognition_version = ? WHERE delivery_id = ?",
                         [version, delivery["delivery_id"]])

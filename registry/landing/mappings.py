@@ -28,10 +28,20 @@ from pathlib import Path
 
 from registry.landing.dictionary import SHEET_KINDS
 from registry.landing.labels import normalise_label
-from registry.landing.recognition import TARGET_IDENTIFIER, TARGET_IGNORE, SiteContext, known_fields
+from registry.landing.recognition import (
+    TARGET_IDENTIFIER,
+    TARGET_IGNORE,
+    SiteContext,
+    known_fields,
+)
 from registry.landing.schema import SHEET_FIELDS, ensure_landing_schema
 from registry.landing.site_master import utc_now
-from registry.landing.terms import CONCEPT_SEEDS, canonical_concept, code_lists, normalise_term
+from registry.landing.terms import (
+    CONCEPT_SEEDS,
+    canonical_concept,
+    code_lists,
+    normalise_term,
+)
 
 ALL_SITES = "*"
 FILES = {

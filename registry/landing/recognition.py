@@ -39,11 +39,22 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from registry.landing.dictionary import DATA_DIR, SHEET_KINDS, header_index, sheet_name_index
+from registry.landing.dictionary import (
+    DATA_DIR,
+    SHEET_KINDS,
+    header_index,
+    sheet_name_index,
+)
 from registry.landing.labels import normalise_label
 from registry.landing.schema import REQUIRED_FIELDS, SHEET_FIELDS
 from registry.landing.terms import SEEDS_DIR, CodeLists, code_lists, normalise_term
-from registry.landing.words import KeywordIndex, KeywordSet, best_match, keyword_words, text_words
+from registry.landing.words import (
+    KeywordIndex,
+    KeywordSet,
+    best_match,
+    keyword_words,
+    text_words,
+)
 
 # Bump when the recognition rules change in code, so that versions recorded before differ.
 RULES_VERSION = "1"

@@ -31,7 +31,7 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "exits": ("patient_ref",),
 }
 
-DELIVERY_STATUSES = ("pending", "current", "superseded", "rejected", "duplicate", "ignored")
+DELIVERY_STATUSES = ("pending", "current", "superseded", "held", "rejected", "duplicate", "ignored")
 
 _FIXED_TABLES = """
 CREATE SCHEMA IF NOT EXISTS landing;
@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS landing.deliveries (
     delivery_id VARCHAR, site_id VARCHAR, file_path VARCHAR, file_name VARCHAR,
     file_sha256 VARCHAR, size_bytes BIGINT, data_cut DATE, data_cut_source VARCHAR,
     arrived_at TIMESTAMP, status VARCHAR, reason VARCHAR, load_id VARCHAR,
-    sheets VARCHAR, ignored_sheets VARCHAR, modified_at TIMESTAMP, recognition_version VARCHAR
+    sheets VARCHAR, ignored_sheets VARCHAR, modified_at TIMESTAMP, recognition_version VARCHAR,
+    released_by VARCHAR, released_at TIMESTAMP
 );
 CREATE TABLE IF NOT EXISTS landing.inbox_strays (
     file_path VARCHAR, site_folder VARCHAR, file_name VARCHAR, size_bytes BIGINT,
@@ -78,12 +79,8 @@ CREATE TABLE IF NOT EXISTS landing.not_collected (
 );
 """
 
-# Columns added to tables of warehouses created before them, and columns no longer kept
-# (unknown columns' values used to be stored as `extra_columns`: dropped with their values).
-_ADDED_COLUMNS = {
-    "deliveries": (("recognition_version", "VARCHAR"),),
-    "sheet_loads": (("ambiguous_columns", "VARCHAR"), ("recognition", "VARCHAR")),
-}
+# Columns no longer kept (unknown columns' values used to be stored as `extra_columns`:
+# dropped with their values from warehouses created before).
 _DROPPED_COLUMNS = {kind: ("extra_columns",) for kind in SHEET_FIELDS}
 
 
@@ -97,18 +94,27 @@ def _sheet_table_ddl(kind: str) -> str:
     )
 
 
+# Columns added after a table was first shipped: (table, column, type), added when missing.
+_ADDED_COLUMNS = (
+    ("deliveries", "recognition_version", "VARCHAR"),
+    ("deliveries", "released_by", "VARCHAR"),  # who released a held delivery (cuts.release_delivery)
+    ("deliveries", "released_at", "TIMESTAMP"),
+    ("sheet_loads", "ambiguous_columns", "VARCHAR"),
+    ("sheet_loads", "recognition", "VARCHAR"),
+)
+
+
 def ensure_landing_schema(con) -> None:
     """Create the landing schema and its tables if missing (idempotent)."""
     con.execute(_FIXED_TABLES)
+    present = {tuple(r) for r in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'landing' "
+        "AND database_name = current_database()").fetchall()}
+    for table, column, kind in _ADDED_COLUMNS:
+        if (table, column) not in present:
+            con.execute(f"ALTER TABLE landing.{table} ADD COLUMN IF NOT EXISTS {column} {kind}")
     for kind in SHEET_FIELDS:
         con.execute(_sheet_table_ddl(kind))
-    present = {(t, c) for t, c in con.execute(
-        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'landing' "
-        "AND table_catalog = current_database()").fetchall()}
-    for table, columns in _ADDED_COLUMNS.items():
-        for column, sql_type in columns:
-            if (table, column) not in present:
-                con.execute(f"ALTER TABLE landing.{table} ADD COLUMN {column} {sql_type}")
     for table, columns in _DROPPED_COLUMNS.items():
         for column in columns:
             if (table, column) in present:

@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from registry.landing.words import KeywordIndex, KeywordSet, best_match, keyword_words, text_words
+from registry.landing.words import (
+    KeywordIndex,
+    KeywordSet,
+    best_match,
+    keyword_words,
+    text_words,
+)
 
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 LANGUAGES = ("en", "es", "pt", "fr", "de", "it", "nl")

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from registry.landing import identifiers
 from registry.landing.dictionary import sheet_name_index
 from registry.landing.labels import normalise_sheet_name
+from registry.landing.limits import WorkbookLimits, check_workbook
 from registry.landing.recognition import Column, ColumnsRejected, Recognizer
 from registry.landing.schema import SHEET_FIELDS
 
@@ -187,12 +188,15 @@ def _empty_rows(kind: str) -> pa.Table:
     return pa.table({n: pa.array([], pa.int32() if n == "source_row" else pa.string()) for n in names})
 
 
-def read_workbook(source: str | bytes, recognizer: Recognizer | None = None) -> WorkbookRead:
+def read_workbook(source: str | bytes, *, recognizer: Recognizer | None = None,
+                  limits: WorkbookLimits | None = None) -> WorkbookRead:
     """Find and read the four sheet kinds; raise FileRejected for file-level faults.
 
     ``recognizer`` carries the site's settings and mapping overrides (default: the
-    shipped dictionaries only)."""
+    shipped dictionaries only). The zip is checked against ``limits`` (defaults:
+    ``WorkbookLimits()``) before the reader opens it."""
     recognizer = recognizer or Recognizer()
+    check_workbook(source, limits)
     try:
         reader = fastexcel.read_excel(source)
         names = reader.sheet_names

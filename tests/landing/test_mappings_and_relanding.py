@@ -18,9 +18,13 @@ from registry.landing.deliveries import pending_sites
 from registry.landing.load import recognition_versions, stale_deliveries
 from registry.landing.mappings import MappingsError, load_mappings, read_mappings
 from registry.landing.quality import missing_analysis_fields
-from registry.landing.suggestions import HEADER_COLUMNS, TERM_COLUMNS, suggest_headers, suggest_terms
+from registry.landing.suggestions import (
+    HEADER_COLUMNS,
+    TERM_COLUMNS,
+    suggest_headers,
+    suggest_terms,
+)
 from tests.landing import corpus
-from tests.landing import workbooks as wbs
 from tests.landing.workbooks import TEST_KEY
 
 

@@ -49,7 +49,7 @@ def test_the_corpus_terms_are_in_the_code_lists():
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_field_maps_by_the_expected_tier(lang):
-    read = read_workbook(wbs.to_bytes(corpus.workbook(lang)), Recognizer(site_context(lang)))
+    read = read_workbook(wbs.to_bytes(corpus.workbook(lang)), recognizer=Recognizer(site_context(lang)))
     found = {}
     for kind, sheet in read.sheets.items():
         for col in sheet.columns:
@@ -64,7 +64,7 @@ def test_every_field_maps_by_the_expected_tier(lang):
 
 
 def test_the_header_row_is_found_below_a_title_with_words_only_headers():
-    read = read_workbook(wbs.to_bytes(corpus.workbook("fr")), Recognizer(site_context("fr")))
+    read = read_workbook(wbs.to_bytes(corpus.workbook("fr")), recognizer=Recognizer(site_context("fr")))
     assert read.sheets["patients"].header_row == 3
 
 

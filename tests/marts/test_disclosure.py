@@ -14,6 +14,7 @@ from registry.config import PROJECT_ROOT
 from registry.marts import audit, build_marts, count_disclosive
 from registry.marts.disclosure_audit import count_rules
 from registry.marts.small_cells import protected_marts, suppress_marts
+from tests import tally
 
 from .star_fixture import build_star
 
@@ -61,6 +62,7 @@ def test_suppression_leaves_no_disclosive_cell_in_the_fixture(marts):
     result = audit(marts, THRESHOLD)
     unprotected = result[~result["protected"]]
     print(f"disclosive cells after suppression: {len(unprotected)}")
+    tally.add(disclosive_cells=len(unprotected))
     # Gastric (1 patient, in Latin America only) and prostate (1, United States only) are
     # protected too: every region lists every cancer type, zeros included.
     assert unprotected.empty, unprotected
@@ -237,6 +239,7 @@ def test_generated_stars_publish_no_disclosive_cell(star):
     exact, published = _marts_of(star)
     n = count_disclosive(published, THRESHOLD)
     print(f"disclosive cells after suppression: {n}")
+    tally.add(disclosive_cells=n)
     assert n == 0, audit(published, THRESHOLD).query("~protected")
     assert_all_rows_equal(published, exact)  # zeros and small counts included
 

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from registry.config import PROJECT_ROOT
+from tests import tally
 
 pytestmark = pytest.mark.slow
 
@@ -154,11 +155,11 @@ def test_there_are_twenty_kill_points_or_more():
 
 
 @pytest.mark.parametrize("point", KILL_POINTS, ids=[f"{k}-{f}-{d}" for k, f, d in KILL_POINTS])
-def test_a_killed_run_then_a_rerun_publishes_what_a_clean_run_does(point, sample, clean_marts, tmp_path, tally):
+def test_a_killed_run_then_a_rerun_publishes_what_a_clean_run_does(point, sample, clean_marts, tmp_path):
     env = env_for(tmp_path, sample / "inbox", sample / "sites.csv")
     killed = kill_at(env, point, tmp_path / "killed.log")
     assert killed, f"the run finished before {point} was seen:\n" + (tmp_path / "killed.log").read_text()[-2000:]
-    tally["faults injected"] += 1
+    tally.add(faults_injected=1)
     assert_whole_or_no_publish(tmp_path / "publish")
     rerun = subprocess.run([REGISTRY, "run"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True,
                            timeout=600)
