@@ -271,9 +271,9 @@ def write_site_feedback(feedback: Iterable[SiteFeedback], out_dir: Path, *, publ
                         published_at: str = "") -> dict[str, Path]:
     """One workbook per site, ``out_dir/<SITE_ID>.xlsx``; returns site_id -> path."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     written = {}
     for fb in feedback:
+        out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / feedback_file_name(fb.site_id)
         _workbook(fb, publish_id, published_at).save(path)
         written[str(fb.site_id)] = path

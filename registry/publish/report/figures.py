@@ -264,19 +264,20 @@ def pain_figure(pain: pd.DataFrame, title: str) -> str:
 
 def change_figure(pain: pd.DataFrame, eq5d: pd.DataFrame, title: str) -> str:
     """Mean change from baseline with its 95% CI, per time point and region
-    (suppressed rows are left out): pain on the left, EQ-5D index on the right."""
-    fig = _figure(7.6, 3.6)
+    (suppressed rows are left out): pain on the left, EQ-5D index on the
+    right, on shared rows (a row missing from one panel stays empty there)."""
+    keys: list[tuple[str, str]] = []
+    for df in (pain, eq5d):
+        for key in zip(df["timepoint"], df["region"]):
+            if key not in keys:
+                keys.append(key)
+    position = {key: i for i, key in enumerate(keys)}
+    fig = _figure(7.6, 0.9 + 0.3 * max(len(keys), 1))
     axes = fig.subplots(1, 2, sharey=True)
-    for ax, df, name, decimals in ((axes[0], pain, "Pain (0-10)", 2),
-                                   (axes[1], eq5d, "EQ-5D index", 3)):
+    for ax, df, name in ((axes[0], pain, "Pain (0-10)"), (axes[1], eq5d, "EQ-5D index")):
         shown = df[~df["suppressed"].astype(bool)] if "suppressed" in df.columns else df
         shown = shown[shown["mean_change"].notna()]
-        labels, y = [], []
-        for i, row in enumerate(shown.itertuples()):
-            labels.append(f"{present.label('timepoint', row.timepoint)}, "
-                          f"{present.label('region', row.region)}")
-            y.append(i)
-        y = np.asarray(y, dtype=float)
+        y = np.array([position[k] for k in zip(shown["timepoint"], shown["region"])], dtype=float)
         change = shown["mean_change"].astype(float).to_numpy()
         low = shown["ci_low"].astype(float).to_numpy()
         high = shown["ci_high"].astype(float).to_numpy()
@@ -284,14 +285,15 @@ def change_figure(pain: pd.DataFrame, eq5d: pd.DataFrame, title: str) -> str:
         colours = [COHORT_COLOUR if a else PALETTE[0] for a in is_all]
         ax.hlines(y, np.where(np.isnan(low), change, low), np.where(np.isnan(high), change, high),
                   colors=colours, linewidth=1.4)
-        ax.scatter(change, y, c=colours, marker="s", s=[28 if a else 18 for a in is_all], zorder=3)
+        ax.scatter(change, y, c=colours, marker="s", s=[30 if a else 18 for a in is_all], zorder=3)
         ax.axvline(0, color="#999999", linewidth=0.8)
-        ax.set_xlabel(f"Mean change from baseline, {name}")
+        ax.set_xlabel("Mean change from baseline")
         ax.set_title(name, loc="left")
         ax.grid(axis="x", color="#eeeeee", linewidth=0.6)
-        if ax is axes[0]:
-            ax.set_yticks(y, labels)
-            ax.invert_yaxis()
+    axes[0].set_yticks(range(len(keys)), [f"{present.label('timepoint', tp)}, "
+                                          f"{present.label('region', region)}"
+                                          for tp, region in keys])
+    axes[0].set_ylim(len(keys) - 0.5, -0.5)
     fig.suptitle(title, x=0.01, ha="left", fontsize=10)
     return to_svg(fig, "change", title)
 
