@@ -174,8 +174,8 @@ def km_figure(survival: pd.DataFrame, at_risk: pd.DataFrame, *, small_cell_max: 
             regions_drawn.append(region)
 
     n_rows = len(rows)
-    fig = _figure(7.6, 3.9 + 0.22 * n_rows)
-    grid = fig.add_gridspec(2, 1, height_ratios=[3.9, 0.3 + 0.22 * n_rows])
+    fig = _figure(8.8, 4.3 + 0.24 * n_rows)
+    grid = fig.add_gridspec(2, 1, height_ratios=[4.3, 0.3 + 0.24 * n_rows])
     ax = fig.add_subplot(grid[0])
     table = fig.add_subplot(grid[1], sharex=ax)
     to_m = 1.0 / DAYS_PER_MONTH
@@ -272,7 +272,7 @@ def change_figure(pain: pd.DataFrame, eq5d: pd.DataFrame, title: str) -> str:
             if key not in keys:
                 keys.append(key)
     position = {key: i for i, key in enumerate(keys)}
-    fig = _figure(7.6, 0.9 + 0.3 * max(len(keys), 1))
+    fig = _figure(8.8, 1.0 + 0.3 * max(len(keys), 1))
     axes = fig.subplots(1, 2, sharey=True)
     for ax, df, name in ((axes[0], pain, "Pain (0-10)"), (axes[1], eq5d, "EQ-5D index")):
         shown = df[~df["suppressed"].astype(bool)] if "suppressed" in df.columns else df

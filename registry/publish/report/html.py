@@ -28,10 +28,16 @@ TABLE_IDS = ("table-provenance", "table-sites", "table-cohort", "table-cancer-ty
 FIGURE_IDS = ("figure-exits", "figure-pain", "figure-change", "figure-km", "figure-data-quality")
 
 
+def _header_html(c: present.Column, label: str | None = None) -> str:
+    """A header with its unit kept on one line: ``Mean pain, baseline (0-10)``."""
+    label = c.label if label is None else label
+    unit = c.header[len(c.label):].strip()
+    return escape(label) + (f' <span class="unit">{escape(unit)}</span>' if unit else "")
+
+
 def _range_header(low: present.Column) -> str:
     """``Mean change, 95% CI (0-10)`` from the lower bound's label and unit."""
-    label = low.label.replace(" lower", "")
-    return f"{label} ({low.unit})" if low.unit and low.unit not in ("probability", "index") else label
+    return _header_html(low, low.label.replace(" lower", ""))
 
 
 def mart_table(mart: str, df: pd.DataFrame, columns: Sequence, table_id: str, caption: str,
@@ -46,10 +52,11 @@ def mart_table(mart: str, df: pd.DataFrame, columns: Sequence, table_id: str, ca
             items.append(tuple(present.column(mart, n) for n in names))
     head = "".join(
         f'<th class="{"num" if specs[0].numeric else "text"}" scope="col">'
-        f"{escape(_range_header(specs[0]) if len(specs) == 2 else specs[0].header)}</th>"
+        f"{_range_header(specs[0]) if len(specs) == 2 else _header_html(specs[0])}</th>"
         for specs in items)
     suppressed = (df["suppressed"].fillna(False).astype(bool) if "suppressed" in df.columns
                   else pd.Series(False, index=df.index))
+    shows_region = any(spec.name == "region" for specs in items for spec in specs)
     body = []
     for idx, row in df.iterrows():
         row_suppressed = bool(suppressed[idx])
@@ -67,7 +74,8 @@ def mart_table(mart: str, df: pd.DataFrame, columns: Sequence, table_id: str, ca
             if any(states):
                 classes.append("mark")
             cells.append(f'<td class="{" ".join(classes)}">{escape(shown)}</td>')
-        cls = ' class="total"' if row.get("region") == "All" else ""
+        total = shows_region and row.get("region") == "All"
+        cls = ' class="total"' if total else ""
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
     if not body:
         body.append(f'<tr><td class="text empty" colspan="{max(len(items), 1)}">'
