@@ -107,7 +107,7 @@ def columns_table(marts: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def describe_format(c: Column) -> str:
     if c.kind in ("number", "percent"):
-        return f"{c.decimals} decimals"
+        return f"{c.decimals} decimal" + ("" if c.decimals == 1 else "s")
     if c.kind == "p":
         return f"{c.decimals} decimals; below {10 ** -c.decimals:g} scientific"
     return {"count": "whole number", "date": "YYYY-MM-DD", "year": "year", "flag": "yes/no",

@@ -208,7 +208,7 @@ def km_figure(survival: pd.DataFrame, at_risk: pd.DataFrame, *, small_cell_max: 
     ax.set_ylabel("Survival probability")
     ax.set_xlabel(x_label)
     ax.grid(axis="y", color="#e6e6e6", linewidth=0.6)
-    ax.legend(loc="upper right", frameon=False)
+    ax.legend(loc="upper right", frameon=False, markerscale=1.6)
     ax.set_title(title, loc="left")
 
     # Numbers at risk: text at the tick positions of the same x axis; the row

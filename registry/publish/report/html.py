@@ -70,7 +70,7 @@ def mart_table(mart: str, df: pd.DataFrame, columns: Sequence, table_id: str, ca
                          else f"{texts[0]} to {texts[1]}")
             else:
                 shown = texts[0]
-            classes = ["num" if specs[0].numeric else "text"]
+            classes = ["num" if specs[0].numeric else "text", f"c-{specs[0].name}"]
             if any(states):
                 classes.append("mark")
             cells.append(f'<td class="{" ".join(classes)}">{escape(shown)}</td>')
@@ -200,8 +200,10 @@ def _km_caption(summary: pd.DataFrame, notes: dict, small_cell_max: int) -> str:
     median = summary.loc[summary["region"] == "All", "median_survival_days"]
     shown = ("not reached" if median.empty or pd.isna(median.iloc[0])
              else f"{int(median.iloc[0]):,} days")
-    parts = [f"Survival from implant, all regions (Kaplan-Meier, shaded 95% band), to the last "
-             f"follow-up at day {int(notes['end_day']):,}; median {shown}."]
+    end = (f"to the last follow-up at day {int(notes['end_day']):,}" if notes["exact_censoring"]
+           else f"to the last tick with patients at risk, day {int(notes['end_day']):,}")
+    parts = [f"Survival from implant, all regions (Kaplan-Meier, shaded 95% band), {end}; "
+             f"median {shown}."]
     parts.append("Ticks mark censored patients"
                  + ("." if notes["exact_censoring"] else
                     " (placed within the interval between death times the published table gives)."))
