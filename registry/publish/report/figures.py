@@ -20,6 +20,7 @@ show as ``<N``. A region with no such step is not drawn.
 """
 from __future__ import annotations
 
+import functools
 import io
 import re
 
@@ -35,8 +36,8 @@ from .. import present
 DAYS_PER_MONTH = 30.4375
 PALETTE = ["#1f4e79", "#d9822b", "#3a8d5c", "#b33a3a", "#7a5ea8", "#6b6b6b"]
 COHORT_COLOUR = "#222222"
-FONT = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "xtick.labelsize": 8.5,
-        "ytick.labelsize": 8.5, "legend.fontsize": 8.5, "svg.fonttype": "none",
+FONT = {"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "xtick.labelsize": 9.5,
+        "ytick.labelsize": 9.5, "legend.fontsize": 9.5, "svg.fonttype": "none",
         "font.family": "DejaVu Sans", "axes.spines.top": False, "axes.spines.right": False}
 
 
@@ -68,8 +69,17 @@ def _text(value: str) -> str:
 
 
 def _figure(width: float, height: float) -> Figure:
-    with matplotlib.rc_context(FONT):
-        return Figure(figsize=(width, height), layout="constrained")
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _styled(draw):
+    """Run a drawing function under the report's style: artists read the
+    style when they are created, so the whole drawing runs in the context."""
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context(FONT):
+            return draw(*args, **kwargs)
+    return wrapper
 
 
 # --- Kaplan-Meier -------------------------------------------------------------
@@ -129,6 +139,7 @@ def at_risk_at(days, ticks: np.ndarray) -> np.ndarray:
     return t.size - np.searchsorted(t, ticks, side="left")
 
 
+@_styled
 def km_figure(survival: pd.DataFrame, at_risk: pd.DataFrame, *, small_cell_max: int,
               follow_up: pd.DataFrame | None = None, title: str) -> tuple[str, dict]:
     """The Kaplan-Meier figure and what it shows (for the caption): end day,
@@ -217,14 +228,14 @@ def km_figure(survival: pd.DataFrame, at_risk: pd.DataFrame, *, small_cell_max: 
     table.set_yticks(range(n_rows), [name for name, _, _ in rows])
     for tick_label, (_, colour, _) in zip(table.get_yticklabels(), rows):
         tick_label.set_color(colour)
-    table.tick_params(axis="y", length=0, pad=24, labelsize=8.5)
+    table.tick_params(axis="y", length=0, pad=26, labelsize=9.5)
     table.tick_params(axis="x", bottom=False, labelbottom=False)
     for spine in table.spines.values():
         spine.set_visible(False)
-    table.set_title("Number at risk", loc="left", fontsize=8.5, fontweight="bold")
+    table.set_title("Number at risk", loc="left", fontsize=9.5, fontweight="bold")
     for r, (_, colour, values) in enumerate(rows):
         for m, value in zip(months, values):
-            table.text(m, r, value, ha="center", va="center", fontsize=8.5, color=colour)
+            table.text(m, r, value, ha="center", va="center", fontsize=9.5, color=colour)
     notes = {"end_day": end_day, "regions_drawn": regions_drawn,
              "regions_not_drawn": regions_not_drawn, "exact_censoring": has_follow_up,
              "min_events": min_events, "x_label": x_label}
@@ -239,6 +250,7 @@ def _risk_text(n: int, small_cell_max: int) -> str:
 
 # --- bars and intervals ----------------------------------------------------------
 
+@_styled
 def pain_figure(pain: pd.DataFrame, title: str) -> str:
     """Mean pain at baseline and at each time point (paired patients, all regions)."""
     rows = pain[pain["region"] == "All"]
@@ -253,7 +265,7 @@ def pain_figure(pain: pd.DataFrame, title: str) -> str:
         values = rows[column].astype(float).to_numpy()
         bars = ax.bar(x + offset, np.nan_to_num(values), width, label=name, color=colour)
         ax.bar_label(bars, labels=[present.format_number(v, 2) if not np.isnan(v) else ""
-                                   for v in values], padding=2, fontsize=8)
+                                   for v in values], padding=2, fontsize=9)
     ax.set_xticks(x, labels)
     ax.set_ylim(0, 10)
     ax.set_ylabel("Mean pain (0-10)")
@@ -262,6 +274,7 @@ def pain_figure(pain: pd.DataFrame, title: str) -> str:
     return to_svg(fig, "pain", title)
 
 
+@_styled
 def change_figure(pain: pd.DataFrame, eq5d: pd.DataFrame, title: str) -> str:
     """Mean change from baseline with its 95% CI, per time point and region
     (suppressed rows are left out): pain on the left, EQ-5D index on the
@@ -294,10 +307,11 @@ def change_figure(pain: pd.DataFrame, eq5d: pd.DataFrame, title: str) -> str:
                                           f"{present.label('region', region)}"
                                           for tp, region in keys])
     axes[0].set_ylim(len(keys) - 0.5, -0.5)
-    fig.suptitle(title, x=0.01, ha="left", fontsize=10)
+    fig.suptitle(title, x=0.01, ha="left", fontsize=11)
     return to_svg(fig, "change", title)
 
 
+@_styled
 def exits_figure(disposition: pd.DataFrame, title: str) -> str:
     """Patients by registry exit category at the data cut (all regions)."""
     rows = disposition[disposition["region"] == "All"].iloc[::-1]
@@ -308,13 +322,14 @@ def exits_figure(disposition: pd.DataFrame, title: str) -> str:
     bars = ax.barh(names, values, color=PALETTE[0], height=0.6)
     pct = rows["pct_of_patients"].astype(float).to_numpy()
     ax.bar_label(bars, labels=[f"{int(v):,} ({present.format_number(p, 1)}%)"
-                               for v, p in zip(values, pct)], padding=3, fontsize=8)
+                               for v, p in zip(values, pct)], padding=3, fontsize=9)
     ax.set_xlim(0, max(values.max() if values.size else 1, 1) * 1.22)
     ax.set_xlabel("Patients")
     ax.set_title(title, loc="left")
     return to_svg(fig, "exits", title)
 
 
+@_styled
 def quality_figure(quality: pd.DataFrame, title: str) -> str:
     """Rows accepted and rejected per site (current deliveries)."""
     current = quality[quality["status"] == "current"]
@@ -328,11 +343,11 @@ def quality_figure(quality: pd.DataFrame, title: str) -> str:
     ax.barh(sites, accepted, color=PALETTE[0], height=0.7, label="Accepted")
     bars = ax.barh(sites, rejected, left=accepted, color=PALETTE[3], height=0.7, label="Rejected")
     ax.bar_label(bars, labels=[f"{int(r):,} rejected" if r else "" for r in rejected],
-                 padding=3, fontsize=7.5)
+                 padding=3, fontsize=8.5)
     total = accepted + rejected
     ax.set_xlim(0, max(total.max() if total.size else 1, 1) * 1.2)
     ax.set_xlabel("Rows of the current delivery")
-    ax.tick_params(axis="y", labelsize=7.5)
+    ax.tick_params(axis="y", labelsize=8.5)
     ax.legend(frameon=False, loc="lower right")
     ax.set_title(title, loc="left")
     return to_svg(fig, "quality", title)
