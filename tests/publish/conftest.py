@@ -4,15 +4,29 @@ import duckdb
 import pytest
 
 from registry.marts import build_marts
+from registry.publish import follow_up_from_warehouse
 from tests.marts.star_fixture import build_star
 
 
 @pytest.fixture(scope="module")
-def fixture_marts(tmp_path_factory):
-    path = build_star(tmp_path_factory.mktemp("star") / "star.duckdb")
-    con = duckdb.connect(str(path), read_only=True)
+def star_path(tmp_path_factory):
+    return build_star(tmp_path_factory.mktemp("star") / "star.duckdb")
+
+
+@pytest.fixture(scope="module")
+def fixture_marts(star_path):
+    con = duckdb.connect(str(star_path), read_only=True)
     try:
         return build_marts(con, small_cell_max=4)
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def fixture_follow_up(star_path):
+    con = duckdb.connect(str(star_path), read_only=True)
+    try:
+        return follow_up_from_warehouse(con)
     finally:
         con.close()
 

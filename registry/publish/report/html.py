@@ -1,139 +1,182 @@
 """``report.html``: the paper-style tables and figures of the published marts,
-the paper comparison and the load provenance, in one self-contained file
-(inline CSS and SVG, no scripts, no external resources).
+the methods, the sites and their data cuts, what was rejected and why, and
+the paper comparison, in one self-contained file (inline CSS and SVG, no
+scripts, no external resources).
 
+Labels, units and decimals come from ``columns.csv`` and ``labels.csv``
+through ``registry.publish.present``, the same facts the workbook uses.
 Every table and figure carries an id (``table-cohort``, ``figure-km``, ...);
 ``TABLE_IDS`` and ``FIGURE_IDS`` list them for tests and screenshots.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from importlib import resources
 
-import numpy as np
 import pandas as pd
 
-from . import charts
+from .. import present
+from ..methods import methods
+from ..provenance import data_cut_range, headline, site_data_cuts
+from . import figures
 
-TABLE_IDS = ("table-provenance", "table-cohort", "table-cancer-types", "table-disposition",
-             "table-pain", "table-eq5d", "table-infections", "table-survival",
-             "table-data-quality", "table-paper")
-FIGURE_IDS = ("figure-pain", "figure-km", "figure-exits", "figure-data-quality")
-SUPPRESSED_MARK = "&lt;5"
-
-
-def _fmt(column: str, value) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        if "p_value" in column:
-            return "&lt;0.0001" if value < 0.0001 else f"{value:.4f}"
-        if column.startswith(("survival", "std_error")):
-            return f"{value:.3f}"
-        if column.startswith("pct") or "ci_" in column:
-            return f"{value:.1f}"
-        if "index" in column:
-            return f"{value:.3f}"
-        return f"{value:.2f}"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return escape(str(value))
+TABLE_IDS = ("table-provenance", "table-sites", "table-cohort", "table-cancer-types",
+             "table-disposition", "table-pain", "table-eq5d", "table-infections",
+             "table-survival", "table-data-quality", "table-rejected-files",
+             "table-rejection-reasons", "table-unmapped-terms", "table-paper")
+FIGURE_IDS = ("figure-exits", "figure-pain", "figure-change", "figure-km", "figure-data-quality")
 
 
-def table(df: pd.DataFrame, table_id: str, columns: dict[str, str], caption: str,
-          formats: dict[str, str] | None = None) -> str:
-    """An HTML table of ``columns`` (column -> header); text columns left-aligned,
-    suppressed cells marked, 'All' rows bold."""
-    formats = formats or {}
-    head = "".join(f'<th class="{"text" if df[c].dtype == object or pd.api.types.is_string_dtype(df[c]) else ""}">'
-                   f"{escape(h)}</th>" for c, h in columns.items())
+def _header_html(c: present.Column, label: str | None = None) -> str:
+    """A header with its unit kept on one line: ``Mean pain, baseline (0-10)``."""
+    label = c.label if label is None else label
+    unit = c.header[len(c.label):].strip()
+    return escape(label) + (f' <span class="unit">{escape(unit)}</span>' if unit else "")
+
+
+def _range_header(low: present.Column) -> str:
+    """``Mean change, 95% CI (0-10)`` from the lower bound's label and unit."""
+    return _header_html(low, low.label.replace(" lower", ""))
+
+
+def mart_table(mart: str, df: pd.DataFrame, columns: Sequence, table_id: str, caption: str,
+               small_cell_max: int, empty: str = "None.") -> str:
+    """An HTML table of ``columns`` of a mart, headers and values as
+    ``columns.csv`` says; a ``(low, high)`` pair is one interval column
+    (``0.040 to 0.160``); suppressed cells marked; all-regions rows bold."""
+    items = []
+    for item in columns:
+        names = item if isinstance(item, tuple) else (item,)
+        if all(n in df.columns for n in names):
+            items.append(tuple(present.column(mart, n) for n in names))
+    head = "".join(
+        f'<th class="{"num" if specs[0].numeric else "text"}" scope="col">'
+        f"{_range_header(specs[0]) if len(specs) == 2 else _header_html(specs[0])}</th>"
+        for specs in items)
+    suppressed = (df["suppressed"].fillna(False).astype(bool) if "suppressed" in df.columns
+                  else pd.Series(False, index=df.index))
+    shows_region = any(spec.name == "region" for specs in items for spec in specs)
     body = []
-    suppressed = df["suppressed"] if "suppressed" in df.columns else pd.Series(False, index=df.index)
     for idx, row in df.iterrows():
+        row_suppressed = bool(suppressed[idx])
         cells = []
-        for c in columns:
-            v = row[c]
-            text_col = pd.api.types.is_string_dtype(df[c]) or df[c].dtype == object
-            if suppressed[idx] and (v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))):
-                shown = SUPPRESSED_MARK
-            elif c in formats and not pd.isna(v):
-                shown = formats[c].format(v)
+        for specs in items:
+            states = [present.suppression_state(s, row[s.name], row_suppressed) for s in specs]
+            texts = [present.cell_text(s, row[s.name], row_suppressed, small_cell_max)
+                     for s in specs]
+            if len(specs) == 2:
+                shown = (present.NOT_AVAILABLE if any(states) or present.NOT_AVAILABLE in texts
+                         else f"{texts[0]} to {texts[1]}")
             else:
-                shown = _fmt(c, v)
-            cells.append(f'<td class="{"text" if text_col else ""}">{shown}</td>')
-        cls = ' class="total"' if row.get("region") == "All" else ""
+                shown = texts[0]
+            classes = ["num" if specs[0].numeric else "text", f"c-{specs[0].name}"]
+            if any(states):
+                classes.append("mark")
+            cells.append(f'<td class="{" ".join(classes)}">{escape(shown)}</td>')
+        total = shows_region and row.get("region") == "All"
+        cls = ' class="total"' if total else ""
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
-    return (f'<table id="{table_id}"><caption>{escape(caption)}</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    if not body:
+        body.append(f'<tr><td class="text empty" colspan="{max(len(items), 1)}">'
+                    f"{escape(empty)}</td></tr>")
+    return (f'<div class="table"><table id="{table_id}"><caption>{escape(caption)}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+
+
+def text_table(df: pd.DataFrame, table_id: str, caption: str, numeric: Sequence[str] = (),
+               empty: str = "None.") -> str:
+    """A table of text already formatted (headers are the frame's columns)."""
+    head = "".join(f'<th class="{"num" if c in numeric else "text"}" scope="col">{escape(str(c))}</th>'
+                   for c in df.columns)
+    rows = ["<tr>" + "".join(f'<td class="{"num" if c in numeric else "text"}">{escape(str(v))}</td>'
+                             for c, v in zip(df.columns, r)) + "</tr>"
+            for r in df.itertuples(index=False, name=None)]
+    if not rows:
+        rows = [f'<tr><td class="text empty" colspan="{max(len(df.columns), 1)}">'
+                f"{escape(empty)}</td></tr>"]
+    return (f'<div class="table"><table id="{table_id}"><caption>{escape(caption)}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def _figure(figure_id: str, svg: str, caption: str) -> str:
     return f'<figure id="{figure_id}">{svg}<figcaption>{escape(caption)}</figcaption></figure>'
 
 
-def _provenance(provenance: dict, publish_id: str, generated_at: str) -> str:
-    items = {"data cut": provenance.get("data_cut"), "load id": provenance.get("load_id"),
-             "publish id": publish_id, "generated at": provenance.get("generated_at") or generated_at,
-             "published at": generated_at, "git revision": provenance.get("git_revision")}
-    dl = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v)) if v not in (None, '') else 'not recorded'}</dd>"
-                 for k, v in items.items())
-    deliveries = pd.DataFrame(provenance.get("deliveries") or [],
-                              columns=["site_id", "file_name", "data_cut", "status"])
-    for column in deliveries.columns:
-        deliveries[column] = deliveries[column].astype(object)
-    return (f'<dl class="provenance">{dl}</dl>'
-            + table(deliveries, "table-provenance",
-                    {"site_id": "site", "file_name": "file", "data_cut": "data cut",
-                     "status": "status"}, "Deliveries of this load"))
+def _provenance_table(provenance: dict, info: dict, small_cell_max: int) -> str:
+    kind = "as-of analysis" if info.get("as_of") else "current publish"
+    items = [("Publish", f"{info['publish_id']} ({kind})"),
+             ("Published", present.timestamp(info["published_at"])),
+             ("As of", info.get("as_of") or "–"),
+             ("Data cuts", headline(info["cut_range"], provenance.get("data_cut"))),
+             ("Load", provenance.get("load_id") or "not recorded"),
+             ("Generated", present.timestamp(provenance.get("generated_at") or info["published_at"])),
+             ("Code revision", provenance.get("git_revision") or "not recorded"),
+             ("Small-cell bound", str(small_cell_max) if small_cell_max > 0 else "none")]
+    rows = "".join(f'<tr><th scope="row" class="text">{escape(k)}</th>'
+                   f'<td class="text">{escape(str(v))}</td></tr>' for k, v in items)
+    return (f'<div class="table"><table id="table-provenance" class="facts"><caption>This publish'
+            f"</caption><tbody>{rows}</tbody></table></div>")
 
 
-def _pain_figure(pain: pd.DataFrame) -> str:
-    rows = pain[pain["region"] == "All"].set_index("timepoint")
-    groups = ["baseline → " + tp for tp in rows.index]
-    svg = charts.grouped_bars(
-        groups,
-        {"baseline": [float(v) if not pd.isna(v) else None for v in rows["baseline_mean"]],
-         "follow-up": [float(v) if not pd.isna(v) else None for v in rows["followup_mean"]]},
-        "Mean pain (0-10) at baseline and follow-up, paired patients", "mean pain (0-10)",
-        y_max=10)
-    counts = ", ".join(f"{tp}: n = {int(n)}" for tp, n in zip(rows.index, rows["n_paired"]))
-    return _figure("figure-pain", svg, f"Mean pain at baseline, 6 and 12 months among patients "
-                                       f"with both assessments ({counts}).")
+def _sites_table(cuts: pd.DataFrame, small_cell_max: int) -> str:
+    return mart_table("site_data_quality", cuts,
+                      ["site_id", "region", "file_name", "data_cut", "rows_received",
+                       "rows_accepted", "rows_rejected"],
+                      "table-sites", "Sites and their data cuts (current delivery of each site)",
+                      small_cell_max, empty="No current delivery.")
 
 
-def _km_figure(survival: pd.DataFrame, at_risk: pd.DataFrame, summary: pd.DataFrame) -> str:
-    svg = charts.km_curve(survival["days_since_implant"], survival["survival"],
-                          survival["ci_low"], survival["ci_high"],
-                          at_risk["days_since_implant"], at_risk["n_at_risk"],
-                          "Kaplan-Meier survival from implant")
-    median = summary.loc[summary["region"] == "All", "median_survival_days"]
-    shown = "not reached" if median.empty or pd.isna(median.iloc[0]) else f"{median.iloc[0]:.0f} days"
-    return _figure("figure-km", svg, "Survival from implant (Kaplan-Meier, 95% band), censored at "
-                                     f"exit for other reasons or the data cut; median {shown}. "
-                                     "Numbers at risk under the axis.")
+def _methods_section(small_cell_max: int, km_notes: dict) -> str:
+    items = methods(small_cell_max, km_min_events=km_notes.get("min_events"),
+                    regional_curves=bool(km_notes.get("regions_drawn")))
+    return ('<dl id="methods" class="methods">'
+            + "".join(f"<dt>{escape(t)}</dt><dd>{escape(d)}</dd>" for t, d in items) + "</dl>")
 
 
-def _exits_figure(disposition: pd.DataFrame) -> str:
-    rows = disposition[disposition["region"] == "All"]
-    svg = charts.grouped_bars(list(rows["exit_category"].str.replace("_", " ")),
-                              {"patients": [float(v) for v in rows["n_patients"]]},
-                              "Patients by registry exit category", "patients")
-    return _figure("figure-exits", svg, "Registry exits by category, and patients still active.")
+def _rejected_files(quality: pd.DataFrame | None) -> str:
+    if quality is None or "status" not in quality.columns:
+        frame = pd.DataFrame(columns=["site_id", "file_name", "data_cut", "status", "reason"])
+    else:
+        frame = quality[~quality["status"].isin(["current", "superseded"])]
+    return mart_table("site_data_quality", frame,
+                      ["site_id", "file_name", "data_cut", "status", "reason"],
+                      "table-rejected-files", "Files not used, and why", 0,
+                      empty="Every delivered file was used.")
 
 
-def _quality_figure(quality: pd.DataFrame) -> str:
-    current = quality[quality["status"] == "current"]
-    by_site = current.groupby("site_id", sort=True)[["rows_accepted", "rows_rejected"]].sum()
-    svg = charts.stacked_hbars(list(by_site.index),
-                               {"accepted": by_site["rows_accepted"].astype(float).tolist(),
-                                "rejected": by_site["rows_rejected"].astype(float).tolist()},
-                               "Rows accepted and rejected per site", "rows (current deliveries)")
-    return _figure("figure-data-quality", svg, "Data quality per site: rows of the current "
-                                               "delivery accepted and rejected.")
+def _rejection_reasons(reasons: pd.DataFrame | None) -> str:
+    frame = reasons if reasons is not None else pd.DataFrame(
+        columns=["site_id", "file_name", "sheet_kind", "reason", "n_rows"])
+    return mart_table("site_rejection_reasons", frame,
+                      ["site_id", "file_name", "sheet_kind", "reason", "n_rows"],
+                      "table-rejection-reasons",
+                      "Rejected rows of the current deliveries, by reason (a row with two "
+                      "reasons counts under both)", 0, empty="No row was rejected.")
+
+
+def _unmapped_terms(site_feedback) -> str:
+    if site_feedback is None:
+        return text_table(pd.DataFrame(columns=["Site", "Field", "Term as written", "Rows",
+                                                "Suggested code"]),
+                          "table-unmapped-terms", "Terms no code list knows", numeric=["Rows"],
+                          empty="Not supplied to this publish.")
+    rows = []
+    for fb in site_feedback:
+        terms = fb.unmapped_terms
+        if terms is None or terms.empty:
+            continue
+        for r in terms.to_dict("records"):
+            rows.append({"Site": fb.site_id,
+                         "Field": present.label("concept", r.get("concept")),
+                         "Term as written": str(r.get("term", "")),
+                         "Rows": f"{int(r.get('n_rows') or 0):,}",
+                         "Suggested code": str(r.get("suggestion") or "–")})
+    frame = pd.DataFrame(rows, columns=["Site", "Field", "Term as written", "Rows",
+                                        "Suggested code"])
+    return text_table(frame, "table-unmapped-terms",
+                      "Terms no code list knows (counted as not reported, never guessed)",
+                      numeric=["Rows"], empty="Every term was recognised.")
 
 
 def _paper_table(comparison: pd.DataFrame | None) -> str:
@@ -141,76 +184,130 @@ def _paper_table(comparison: pd.DataFrame | None) -> str:
 
     if comparison is None:
         return ('<table id="table-paper"><caption>Paper comparison</caption><tbody><tr>'
-                "<td>No paper targets were given to this publish.</td></tr></tbody></table>")
+                '<td class="text">No paper targets were given to this publish.</td></tr></tbody></table>')
     shown = display_table(comparison)
     rows = "".join(
         f'<tr><td class="text">{escape(r.figure)}</td><td class="text">{escape(r.paper)}</td>'
-        f'<td class="text">{escape(r.marts)}</td><td>{escape(r.rounding)}</td>'
+        f'<td class="text">{escape(r.marts)}</td><td class="num">{escape(r.rounding)}</td>'
         f'<td class="{"yes" if r.matches == "yes" else "no"}">{escape(r.matches)}</td></tr>'
         for r in shown.itertuples())
-    return ('<table id="table-paper"><caption>The paper, side by side</caption><thead><tr>'
-            '<th class="text">figure</th><th class="text">paper</th><th class="text">marts</th>'
-            f"<th>rounding</th><th>matches</th></tr></thead><tbody>{rows}</tbody></table>")
+    return ('<div class="table"><table id="table-paper"><caption>The paper, side by side</caption><thead><tr>'
+            '<th class="text">Figure</th><th class="text">Paper</th><th class="text">Marts</th>'
+            f'<th class="num">Rounding</th><th>Matches</th></tr></thead><tbody>{rows}</tbody></table></div>')
+
+
+def _km_caption(summary: pd.DataFrame, notes: dict, small_cell_max: int) -> str:
+    median = summary.loc[summary["region"] == "All", "median_survival_days"]
+    shown = ("not reached" if median.empty or pd.isna(median.iloc[0])
+             else f"{int(median.iloc[0]):,} days")
+    end = (f"to the last follow-up at day {int(notes['end_day']):,}" if notes["exact_censoring"]
+           else f"to the last tick with patients at risk, day {int(notes['end_day']):,}")
+    parts = [f"Survival from implant, all regions (Kaplan-Meier, shaded 95% band), {end}; "
+             f"median {shown}."]
+    parts.append("Ticks mark censored patients"
+                 + ("." if notes["exact_censoring"] else
+                    " (placed within the interval between death times the published table gives)."))
+    if notes["regions_drawn"]:
+        parts.append(f"Regional curves on a monthly grid, each step resting on at least "
+                     f"{notes['min_events']} deaths (see Methods).")
+    if notes["regions_not_drawn"]:
+        parts.append("Not drawn (too few deaths per step): "
+                     + ", ".join(notes["regions_not_drawn"]) + ".")
+    parts.append("Numbers at risk under the ticks.")
+    return " ".join(parts)
 
 
 def build_report(marts: dict[str, pd.DataFrame], provenance: dict, publish_id: str,
-                 generated_at: str, comparison: pd.DataFrame | None = None) -> str:
+                 generated_at: str, comparison: pd.DataFrame | None = None, *,
+                 small_cell_max: int = 4, follow_up: pd.DataFrame | None = None,
+                 site_feedback=None, as_of: str | None = None) -> str:
+    """The report as one HTML string. ``generated_at`` is the publish time;
+    ``follow_up`` (region, days, died per patient; optional) draws regional
+    Kaplan-Meier curves under the rule of the methods; ``site_feedback``
+    (optional ``SiteFeedback`` list) supplies the unmapped terms."""
     css = resources.files(__package__).joinpath("report.css").read_text(encoding="utf-8")
     m = marts
-    change_cols = {"timepoint": "time point", "region": "region", "n_paired": "n paired",
-                   "{b}": "baseline mean", "{f}": "follow-up mean", "mean_change": "mean change",
-                   "sd_change": "SD of change", "ci_low": "95% CI low", "ci_high": "95% CI high",
-                   "p_value": "p (paired t-test)", "wilcoxon_p_value": "p (Wilcoxon)"}
+    cuts = site_data_cuts(m, provenance)
+    cut_range = data_cut_range(cuts)
+    info = {"publish_id": publish_id, "published_at": generated_at, "as_of": as_of,
+            "cut_range": cut_range}
+    k = small_cell_max
+    def change(b: str, f: str) -> list:
+        return ["timepoint", "region", "n_paired", b, f, "mean_change", ("ci_low", "ci_high"),
+                "sd_change", "p_value", "wilcoxon_p_value"]
 
-    def change(prefix: str) -> dict[str, str]:
-        return {k.format(b=f"baseline{prefix}_mean", f=f"followup{prefix}_mean"): v
-                for k, v in change_cols.items()}
-
+    km_svg, km_notes = figures.km_figure(
+        m["survival"], m["survival_at_risk"], small_cell_max=k, follow_up=follow_up,
+        title="Survival from implant")
     cancer = m["cancer_types"][m["cancer_types"]["region"] == "All"]
+    quality = m.get("site_data_quality")
     sections = [
-        ("Data cut and provenance", _provenance(provenance, publish_id, generated_at)),
-        ("Cohort", table(m["cohort_overview"], "table-cohort", {
-            "region": "region", "n_patients": "patients", "n_female": "female",
-            "pct_female": "female %", "age_mean": "mean age", "age_sd": "SD",
-            "age_min": "min", "age_max": "max"}, "Patients at implant, by region")),
-        ("Cancer types", table(cancer, "table-cancer-types", {
-            "rank": "rank", "cancer_type": "primary cancer", "n_patients": "patients",
-            "pct_patients": "%", "ci_low": "95% CI low", "ci_high": "95% CI high"},
-            "Primary cancer, all regions (regional rows in the cancer_types mart)")),
-        ("Disposition", table(m["disposition"], "table-disposition", {
-            "region": "region", "exit_category": "exit category", "n_patients": "patients",
-            "pct_of_exited": "% of exited", "ci_low": "95% CI low", "ci_high": "95% CI high"},
-            "Registry exit at the data cut") + _exits_figure(m["disposition"])),
-        ("Pain", table(m["pain_outcomes"], "table-pain", change(""),
-                       "Change in mean pain (0-10) from baseline") + _pain_figure(m["pain_outcomes"])),
-        ("EQ-5D", table(m["eq5d_outcomes"], "table-eq5d", change("_index"),
-                        "Change in EQ-5D index from baseline")),
-        ("Infections", table(m["infection_outcomes"], "table-infections", {
-            "region": "region", "n_patients": "patients",
-            "n_infection_surgical": "infection needing surgery",
-            "pct_infection_surgical": "%", "ci_low": "95% CI low", "ci_high": "95% CI high"},
-            "Patients with an infection that required surgical intervention")),
-        ("Survival", table(m["survival_summary"], "table-survival", {
-            "region": "region", "n_patients": "patients", "n_deaths": "deaths",
-            "median_survival_days": "median (days)", "median_ci_low": "95% CI low",
-            "median_ci_high": "95% CI high", "survival_6_months": "S(6 months)",
-            "survival_12_months": "S(12 months)"}, "Survival from implant",
-            formats={"median_survival_days": "{:.0f}", "median_ci_low": "{:.0f}",
-                     "median_ci_high": "{:.0f}", "survival_6_months": "{:.3f}",
-                     "survival_12_months": "{:.3f}"})
-         + _km_figure(m["survival"], m["survival_at_risk"], m["survival_summary"])),
-        ("Data quality", table(m["site_data_quality"], "table-data-quality", {
-            "site_id": "site", "file_name": "file", "data_cut": "data cut", "status": "status",
-            "rows_received": "received", "rows_accepted": "accepted",
-            "rows_rejected": "rejected", "reason": "reason"}, "Deliveries")
-         + _quality_figure(m["site_data_quality"])),
-        ("The paper, side by side", _paper_table(comparison)),
+        ("publish", "Publish and data cuts",
+         _provenance_table(provenance, info, k) + _sites_table(cuts, k)),
+        ("methods-section", "Methods", _methods_section(k, km_notes)),
+        ("cohort", "Cohort", mart_table("cohort_overview", m["cohort_overview"], [
+            "region", "n_patients", "n_female", "pct_female",
+            ("pct_female_ci_low", "pct_female_ci_high"), "age_mean", "age_sd", "age_median", "age_min", "age_max",
+            "n_sites"], "table-cohort", "Patients at implant, by region", k)),
+        ("cancer-types", "Primary cancer", mart_table("cancer_types", cancer, [
+            "rank", "cancer_type", "n_patients", "pct_patients", ("ci_low", "ci_high")],
+            "table-cancer-types", "Primary cancer, all regions (regional rows in the workbook)", k)),
+        ("disposition", "Registry exit", mart_table("disposition", m["disposition"], [
+            "region", "exit_category", "n_patients", "pct_of_exited", ("ci_low", "ci_high"),
+            "pct_of_patients"], "table-disposition", "Registry exit at the data cut", k)
+         + _figure("figure-exits", figures.exits_figure(
+             m["disposition"], "Registry exit at the data cut, all regions"),
+             "Patients by registry exit category at their site's data cut, all regions; "
+             "percentages of all patients.")),
+        ("pain", "Pain", mart_table("pain_outcomes", m["pain_outcomes"],
+                                    change("baseline_mean", "followup_mean"), "table-pain",
+                                    "Change in pain (0-10) from baseline, paired patients", k)
+         + _figure("figure-pain", figures.pain_figure(
+             m["pain_outcomes"], "Mean pain at baseline and follow-up"),
+             "Mean pain (0-10) at baseline and at the time point among patients with both "
+             "assessments, all regions.")),
+        ("eq5d", "EQ-5D", mart_table("eq5d_outcomes", m["eq5d_outcomes"],
+                                     change("baseline_index_mean", "followup_index_mean"),
+                                     "table-eq5d",
+                                     "Change in EQ-5D index from baseline, paired patients", k)
+         + _figure("figure-change", figures.change_figure(
+             m["pain_outcomes"], m["eq5d_outcomes"], "Mean change from baseline with 95% CI"),
+             "Mean change from baseline with its 95% confidence interval, all regions (dark) "
+             "and by region; rows with withheld cells are left out. Pain: below 0 is less "
+             "pain; EQ-5D index: above 0 is better health.")),
+        ("infections", "Infections", mart_table("infection_outcomes", m["infection_outcomes"], [
+            "region", "n_patients", "n_infection_surgical", "pct_infection_surgical",
+            ("ci_low", "ci_high")], "table-infections",
+            "Patients with an infection that required surgical intervention", k)),
+        ("survival", "Survival", mart_table("survival_summary", m["survival_summary"], [
+            "region", "n_patients", "n_deaths", "n_censored", "median_survival_days",
+            ("median_ci_low", "median_ci_high"), "survival_6_months", "survival_12_months"],
+            "table-survival", "Survival from implant", k)
+         + _figure("figure-km", km_svg, _km_caption(m["survival_summary"], km_notes, k))),
+        ("data-quality", "Data quality",
+         (mart_table("site_data_quality", quality, [
+             "site_id", "file_name", "data_cut", "status", "rows_received", "rows_accepted",
+             "rows_rejected", "pct_rejected"], "table-data-quality",
+             "Every delivery, with its status", 0) if quality is not None else "")
+         + _rejected_files(quality)
+         + _rejection_reasons(m.get("site_rejection_reasons"))
+         + _unmapped_terms(site_feedback)
+         + (_figure("figure-data-quality", figures.quality_figure(
+             quality, "Rows accepted and rejected per site"),
+             "Rows of each site's current delivery, accepted and rejected.")
+            if quality is not None else "")),
+        ("paper", "The paper, side by side", _paper_table(comparison)),
     ]
-    body = "".join(f"<section><h2>{escape(title)}</h2>{content}</section>"
-                   for title, content in sections)
+    nav = "".join(f'<li><a href="#{sid}">{escape(title)}</a></li>' for sid, title, _ in sections)
+    body = "".join(f'<section id="{sid}"><h2>{escape(title)}</h2>{content}</section>'
+                   for sid, title, content in sections)
+    as_of_note = (f" As-of analysis: data as of {escape(as_of)}." if as_of else "")
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>Registry outcome report</title><style>{css}</style></head><body>"
-            f"<h1>Intrathecal drug delivery registry: outcome report</h1>"
-            f'<p class="note">Data cut {escape(str(provenance.get("data_cut") or "not recorded"))}. '
-            f"Region and site cells of 1 to 4 patients are shown as {SUPPRESSED_MARK} "
-            f"(small-cell protection); 'All' rows are exact.</p>{body}</body></html>")
+            f"<header><h1>Intrathecal drug delivery registry: outcome report</h1>"
+            f'<p class="headline">{escape(present.sentence_case(headline(cut_range, provenance.get("data_cut"))))}; '
+            f"published {escape(present.timestamp(generated_at))} (publish {escape(publish_id)})."
+            f"{as_of_note}</p>"
+            f'<p class="note">{escape(present.suppression_legend(k))}</p>'
+            f'<nav><ol>{nav}</ol></nav></header>{body}</body></html>')

@@ -1,0 +1,280 @@
+"""Site feedback workbooks: per site, in the site's language, what the
+registry did with its files.
+
+Sheets: a summary, the files (status and reason in words), rejected rows
+(file, sheet, row, column, reason in words), warnings, unknown column
+headers and unrecognised terms, both with a suggested mapping. Labels and
+reason texts are data (``labels.csv``: key, en, es, pt, fr, de, it, nl); an
+unknown code falls back to the English text, then to the code itself.
+
+No identifier ever belongs here. The caller hands over counts, codes,
+file/sheet/row numbers, header names and terms it has already screened;
+this module defends anyway: it reads only the columns named in
+``SiteFeedback`` (any other column of the frames is ignored, so a free-text
+column can never slip through), writes codes only when they look like codes,
+withholds header names and terms that look like an e-mail address, a phone
+number, a date or a long number, caps text length, and escapes text that
+Excel could read as a formula.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from . import present
+from .excel import escape_value
+
+FEEDBACK_DIR = "site_feedback"
+MAX_TEXT = 80
+
+FILE_COLUMNS = ("file_name", "data_cut", "status", "reason", "rows_received", "rows_accepted",
+                "rows_rejected")
+REJECTED_COLUMNS = ("file_name", "sheet_name", "source_row", "column", "reasons")
+WARNING_COLUMNS = ("file_name", "sheet_name", "source_row", "warning")
+HEADER_COLUMNS = ("file_name", "sheet_kind", "header", "suggestion")
+TERM_COLUMNS = ("concept", "term", "n_rows", "suggestion")
+
+_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+_LOOKS_IDENTIFYING = [
+    re.compile(r"[^\s@]+@[^\s@]+"),                              # e-mail
+    re.compile(r"\+?\d[\d\s().-]{7,}\d"),                        # phone-like
+    re.compile(r"\d{6,}"),                                      # long numbers
+    re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b"),          # dates
+]
+
+
+def _frame(columns: tuple[str, ...]):
+    return field(default_factory=lambda: pd.DataFrame(columns=list(columns)))
+
+
+@dataclass(frozen=True)
+class SiteFeedback:
+    """What one site gets back, all already screened by the caller.
+
+    - ``files``: file_name, data_cut, status (code), reason (code, or
+      ``code: message`` of which only the code is used), rows_received,
+      rows_accepted, rows_rejected;
+    - ``rejected_rows``: file_name, sheet_name, source_row (the Excel row),
+      column (the site's header or a field code; may be blank), reasons
+      (codes, ``;``-separated);
+    - ``warnings``: file_name, sheet_name, source_row, warning (code);
+    - ``unknown_headers``: file_name, sheet_kind, header, suggestion;
+    - ``unmapped_terms``: concept (code), term, n_rows, suggestion.
+    """
+
+    site_id: str
+    language: str = "en"
+    files: pd.DataFrame = _frame(FILE_COLUMNS)
+    rejected_rows: pd.DataFrame = _frame(REJECTED_COLUMNS)
+    warnings: pd.DataFrame = _frame(WARNING_COLUMNS)
+    unknown_headers: pd.DataFrame = _frame(HEADER_COLUMNS)
+    unmapped_terms: pd.DataFrame = _frame(TERM_COLUMNS)
+
+
+# --- screening --------------------------------------------------------------
+
+def screen_text(value, language: str = "en", *, free_text: bool = True) -> str:
+    """Text safe to write: capped, identifier-looking values withheld (for
+    headers, terms and sheet names; file names only lose e-mail addresses),
+    formula-like text escaped."""
+    if present.is_missing(value):
+        return ""
+    s = " ".join(str(value).split())[:MAX_TEXT]
+    patterns = _LOOKS_IDENTIFYING if free_text else _LOOKS_IDENTIFYING[:1]
+    if any(p.search(s) for p in patterns):
+        return present.text("ui.withheld", language)
+    return escape_value(s)
+
+
+def _code(value) -> str | None:
+    if present.is_missing(value):
+        return None
+    code = present.code_of(value)
+    return code if _CODE.match(code) else None
+
+
+def _count(value) -> int | None:
+    try:
+        return None if present.is_missing(value) else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _words(concept: str, value, language: str) -> str:
+    code = _code(value)
+    if code is None:
+        return "" if present.is_missing(value) else present.text("ui.withheld", language)
+    return present.label(concept, code, language)
+
+
+def _reasons(value, language: str) -> str:
+    if present.is_missing(value):
+        return ""
+    return " ".join(_words("reason", part, language) for part in str(value).split(";") if part.strip())
+
+
+def _column_text(value, language: str) -> str:
+    """A field code in words, or the site's own header (screened)."""
+    code = _code(value)
+    if code and present.known_key(f"field.{code}"):
+        return present.label("field", code, language)
+    return screen_text(value, language)
+
+
+def _rows(df: pd.DataFrame | None, columns: tuple[str, ...]) -> list[dict]:
+    """Only the named columns, whatever else the frame holds."""
+    if df is None or len(df) == 0:
+        return []
+    present_columns = [c for c in columns if c in df.columns]
+    return [{c: row.get(c) for c in columns}
+            for row in df[present_columns].to_dict("records")]
+
+
+# --- suggestions ------------------------------------------------------------
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
+
+
+def suggest_header(header: str, sheet_kind: str, language: str,
+                   dictionary: pd.DataFrame, cutoff: float = 0.75) -> str | None:
+    """The closest known header of the dictionary (sheet_kind, field, role,
+    language, synonym) for an unknown one, as the site's usual header for
+    that field and the field code: ``Fecha de implantación (implant_date)``."""
+    from registry.landing.labels import normalise_label
+
+    fields = dictionary[(dictionary["role"] == "field")
+                        & dictionary["sheet_kind"].isin([sheet_kind, "any"])]
+    keys = {normalise_label(s): f for s, f in zip(fields["synonym"], fields["field"])}
+    match = difflib.get_close_matches(normalise_label(header), list(keys), n=1, cutoff=cutoff)
+    if not match:
+        return None
+    target = keys[match[0]]
+    local = fields[(fields["field"] == target) & (fields["language"] == language)]["synonym"]
+    return f"{local.iloc[0]} ({target})" if len(local) else target
+
+
+def suggest_term(term: str, language: str, code_map: pd.DataFrame,
+                 cutoff: float = 0.75) -> str | None:
+    """The code of the closest term of a code list (language, term, code)."""
+    rows = code_map[code_map["language"].isin([language, "any"])]
+    keys = {_fold(t): c for t, c in zip(rows["term"], rows["code"])}
+    match = difflib.get_close_matches(_fold(term), list(keys), n=1, cutoff=cutoff)
+    return keys[match[0]] if match else None
+
+
+# --- writing ----------------------------------------------------------------
+
+def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list], language: str,
+           widths: list[int]) -> None:
+    ws = wb.create_sheet(title[:31])
+    ws.append(headers)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A2"
+    if not rows:
+        ws.append([present.text("ui.none", language)])
+    for row in rows:
+        ws.append(row)
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+
+
+def _workbook(fb: SiteFeedback, publish_id: str, published_at: str) -> Workbook:
+    lang = fb.language if fb.language in present.LANGUAGES else "en"
+    t = lambda key: present.text(key, lang)  # noqa: E731
+    files = _rows(fb.files, FILE_COLUMNS)
+    rejected = _rows(fb.rejected_rows, REJECTED_COLUMNS)
+    warnings = _rows(fb.warnings, WARNING_COLUMNS)
+    headers = _rows(fb.unknown_headers, HEADER_COLUMNS)
+    terms = _rows(fb.unmapped_terms, TERM_COLUMNS)
+    not_used = [f for f in files if _code(f["status"]) not in ("current", "superseded")]
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = t("ui.summary")[:31]
+    ws.append([t("ui.title")])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append([t("ui.intro")])
+    ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells("A2:B2")
+    ws.row_dimensions[2].height = 45
+    ws.append([])
+    summary = [
+        ("ui.site", screen_text(fb.site_id, lang, free_text=False)),
+        ("ui.language", lang),
+        ("ui.publish_id", publish_id),
+        ("ui.published_at", present.timestamp(published_at)),
+        ("ui.n_files", len(files)),
+        ("ui.n_files_not_used", len(not_used)),
+        ("ui.n_rejected_rows", len(rejected)),
+        ("ui.n_warnings", len(warnings)),
+        ("ui.n_unknown_headers", len(headers)),
+        ("ui.n_unmapped_terms", len(terms)),
+    ]
+    for key, value in summary:
+        ws.append([t(key), value])
+        ws.cell(ws.max_row, 1).font = Font(bold=True)
+    ws.column_dimensions["A"].width = 36
+    ws.column_dimensions["B"].width = 70
+
+    _sheet(wb, t("ui.files"),
+           [t("ui.file"), t("ui.data_cut"), t("ui.status"), t("ui.reason"),
+            t("ui.rows_received"), t("ui.rows_accepted"), t("ui.rows_rejected")],
+           [[screen_text(f["file_name"], lang, free_text=False), present.iso_date(f["data_cut"]),
+             _words("status", f["status"], lang),
+             _words("reason", f["reason"], lang) if not present.is_missing(f["reason"]) else "",
+             _count(f["rows_received"]), _count(f["rows_accepted"]), _count(f["rows_rejected"])]
+            for f in files], lang, [40, 12, 26, 70, 12, 12, 12])
+    _sheet(wb, t("ui.rejected_rows"),
+           [t("ui.file"), t("ui.sheet"), t("ui.row"), t("ui.column"), t("ui.reason")],
+           [[screen_text(r["file_name"], lang, free_text=False), screen_text(r["sheet_name"], lang),
+             _count(r["source_row"]), _column_text(r["column"], lang), _reasons(r["reasons"], lang)]
+            for r in rejected], lang, [40, 22, 8, 26, 80])
+    _sheet(wb, t("ui.warnings"),
+           [t("ui.file"), t("ui.sheet"), t("ui.row"), t("ui.warning")],
+           [[screen_text(w["file_name"], lang, free_text=False), screen_text(w["sheet_name"], lang),
+             _count(w["source_row"]), _words("warning", w["warning"], lang)]
+            for w in warnings], lang, [40, 22, 8, 70])
+    _sheet(wb, t("ui.unknown_headers"),
+           [t("ui.file"), t("ui.sheet"), t("ui.header"), t("ui.suggestion")],
+           [[screen_text(h["file_name"], lang, free_text=False),
+             _words("sheet_kind", h["sheet_kind"], lang), screen_text(h["header"], lang),
+             screen_text(h["suggestion"], lang) or t("ui.no_header_suggestion")]
+            for h in headers], lang, [40, 22, 30, 50])
+    _sheet(wb, t("ui.unmapped_terms"),
+           [t("ui.concept"), t("ui.term"), t("ui.n_rows"), t("ui.suggestion")],
+           [[_words("concept", m["concept"], lang), screen_text(m["term"], lang),
+             _count(m["n_rows"]),
+             screen_text(m["suggestion"], lang) or t("ui.no_term_suggestion")]
+            for m in terms], lang, [26, 36, 8, 50])
+    return wb
+
+
+def feedback_file_name(site_id: str) -> str:
+    """``<SITE_ID>.xlsx``, with anything but letters, digits, ``-`` and ``_`` replaced."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", str(site_id)) + ".xlsx"
+
+
+def write_site_feedback(feedback: Iterable[SiteFeedback], out_dir: Path, *, publish_id: str = "",
+                        published_at: str = "") -> dict[str, Path]:
+    """One workbook per site, ``out_dir/<SITE_ID>.xlsx``; returns site_id -> path."""
+    out_dir = Path(out_dir)
+    written = {}
+    for fb in feedback:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / feedback_file_name(fb.site_id)
+        _workbook(fb, publish_id, published_at).save(path)
+        written[str(fb.site_id)] = path
+    return written

@@ -1,0 +1,150 @@
+"""Inputs of a publish read from the warehouse, for the orchestration:
+the per-site feedback (``site_feedback_from_warehouse``) and the follow-up
+times that draw the regional Kaplan-Meier curves (``follow_up_from_warehouse``).
+
+Both take an open DuckDB connection to the warehouse (read only) and
+nothing else from the environment. What they select is already free of
+identifiers (the landing zone keeps none); the feedback writer screens again.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from .methods import SEEDS
+from .site_feedback import SiteFeedback, suggest_header, suggest_term
+
+# Which field a row-level reason points at, per sheet kind ("any" for all).
+REASON_FIELDS = {
+    "missing_patient_ref": {"any": "patient_ref"},
+    "unknown_patient_ref": {"any": "patient_ref"},
+    "duplicate_patient_ref": {"any": "patient_ref"},
+    "duplicate_exit": {"any": "patient_ref"},
+    "missing_date": {"patients": "implant_date", "visits": "visit_date", "events": "onset_date",
+                     "exits": "exit_date"},
+    "unparseable_date": {"visits": "visit_date", "events": "onset_date", "exits": "exit_date"},
+    "date_after_data_cut": {"patients": "implant_date", "visits": "visit_date",
+                            "events": "onset_date", "exits": "exit_date"},
+    "before_implant": {"events": "onset_date", "exits": "exit_date"},
+    "pain_out_of_range": {"any": "pain_score"},
+    "eq5d_level_out_of_range": {"any": "eq5d"},
+    "eq_vas_out_of_range": {"any": "eq_vas"},
+}
+# Code list per concept of dq_unmapped_terms (seed file names).
+CODE_MAPS = {"event_type": "map_event_term.csv"}
+
+
+def follow_up_from_warehouse(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """region, days (implant to death or censoring), died: one row per patient.
+    Handed to the report only (regional curves under the small-cell rule);
+    never written to a publish."""
+    return con.execute("""
+        select region, days_to_death_or_censor::double as days, coalesce(died, false) as died
+        from warehouse.fct_patient_follow_up
+        where days_to_death_or_censor is not null
+    """).df()
+
+
+def _field_for(reasons: str, sheet_kind: str) -> str | None:
+    for reason in str(reasons).split(";"):
+        fields = REASON_FIELDS.get(reason.strip(), {})
+        found = fields.get(sheet_kind) or fields.get("any")
+        if found:
+            return found
+    return None
+
+
+def _header_of(mapped: dict[str, str], field: str | None) -> str | None:
+    """The site's own header for a field (first one mapped to it), else the field code."""
+    if field is None:
+        return None
+    for header, target in mapped.items():
+        if target == field:
+            return header
+    return field
+
+
+def site_feedback_from_warehouse(con: duckdb.DuckDBPyConnection, *,
+                                 header_dictionary: pd.DataFrame | None = None,
+                                 seeds_dir: Path | None = None) -> list[SiteFeedback]:
+    """One ``SiteFeedback`` per site of the site master, from
+    ``landing.deliveries``, ``landing.sheet_loads``, ``dq.*`` and the site
+    master's language; suggestions from the header dictionary and the code lists."""
+    if header_dictionary is None:
+        from registry.landing.dictionary import DATA_DIR
+
+        header_dictionary = pd.read_csv(DATA_DIR / "header_dictionary.csv", dtype=str,
+                                        keep_default_na=False)
+    seeds = Path(seeds_dir or SEEDS)
+    sites = con.execute("select site_id, language from landing.site_master order by site_id").df()
+    files = con.execute("""
+        select d.site_id, d.delivery_id, d.file_name, cast(d.data_cut as varchar) as data_cut,
+               d.status, d.reason, s.rows_received, s.rows_accepted, s.rows_rejected
+        from landing.deliveries d
+        left join dq.dq_delivery_summary s using (delivery_id)
+        where d.site_id is not null
+        order by d.site_id, d.data_cut, d.file_name
+    """).df()
+    loads = con.execute("""
+        select d.site_id, d.delivery_id, d.file_name, l.sheet_kind, l.mapped_columns,
+               l.unknown_columns
+        from landing.sheet_loads l join landing.deliveries d using (delivery_id)
+        where d.status = 'current'
+    """).df()
+    rejected = con.execute("""
+        select site_id, delivery_id, file_name, sheet_kind, sheet_name, source_row, reasons
+        from dq.dq_rejections order by site_id, file_name, sheet_kind, source_row
+    """).df()
+    warnings = con.execute("""
+        select site_id, file_name, sheet_name, source_row, warning
+        from dq.dq_warnings order by site_id, file_name, sheet_name, source_row
+    """).df()
+    terms = con.execute("""
+        select site_id, concept, term, n_rows from dq.dq_unmapped_terms
+        order by site_id, concept, term
+    """).df()
+
+    mapped = {(r.delivery_id, r.sheet_kind): json.loads(r.mapped_columns or "{}")
+              for r in loads.itertuples()}
+    unknown = [{"site_id": r.site_id, "file_name": r.file_name, "sheet_kind": r.sheet_kind,
+                "header": h}
+               for r in loads.itertuples() for h in json.loads(r.unknown_columns or "[]")]
+    unknown = pd.DataFrame(unknown, columns=["site_id", "file_name", "sheet_kind", "header"])
+    if len(rejected):
+        rejected["column"] = [
+            _header_of(mapped.get((r.delivery_id, r.sheet_kind), {}), _field_for(r.reasons, r.sheet_kind))
+            for r in rejected.itertuples()]
+    else:
+        rejected["column"] = pd.Series(dtype=object)
+
+    code_maps: dict[str, pd.DataFrame | None] = {}
+
+    def code_map(concept: str) -> pd.DataFrame | None:
+        if concept not in code_maps:
+            path = seeds / CODE_MAPS.get(concept, f"map_{concept}.csv")
+            code_maps[concept] = (pd.read_csv(path, dtype=str, keep_default_na=False)
+                                  if path.is_file() else None)
+        return code_maps[concept]
+
+    feedback = []
+    for site in sites.itertuples():
+        language = site.language or "en"
+        site_unknown = unknown[unknown["site_id"] == site.site_id].drop(columns="site_id")
+        site_unknown = site_unknown.assign(suggestion=[
+            suggest_header(h, k, language, header_dictionary)
+            for h, k in zip(site_unknown["header"], site_unknown["sheet_kind"])])
+        site_terms = terms[terms["site_id"] == site.site_id].drop(columns="site_id")
+        site_terms = site_terms.assign(suggestion=[
+            (suggest_term(t, language, m) if (m := code_map(c)) is not None else None)
+            for c, t in zip(site_terms["concept"], site_terms["term"])])
+        feedback.append(SiteFeedback(
+            site_id=site.site_id, language=language,
+            files=files[files["site_id"] == site.site_id].reset_index(drop=True),
+            rejected_rows=rejected[rejected["site_id"] == site.site_id].reset_index(drop=True),
+            warnings=warnings[warnings["site_id"] == site.site_id].reset_index(drop=True),
+            unknown_headers=site_unknown.reset_index(drop=True),
+            unmapped_terms=site_terms.reset_index(drop=True)))
+    return feedback

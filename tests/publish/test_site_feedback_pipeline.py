@@ -1,0 +1,70 @@
+"""Site feedback read from a real warehouse (the planted-faults inbox through
+the whole pipeline): every site gets its workbook in its language, every
+planted rejection is listed, and no identifier of the inbox appears anywhere."""
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from registry.publish import site_feedback_from_warehouse, write_site_feedback
+from registry.publish.present import text
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def feedback(faults_run):
+    con = duckdb.connect(str(faults_run.settings.warehouse), read_only=True)
+    try:
+        return site_feedback_from_warehouse(con)
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def workbooks(feedback, tmp_path_factory):
+    return write_site_feedback(feedback, tmp_path_factory.mktemp("feedback"), publish_id="p")
+
+
+def _strings(path):
+    wb = load_workbook(path)
+    return [str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True)
+            for v in row if isinstance(v, str)]
+
+
+def test_one_workbook_per_site_in_its_language(faults_run, feedback, workbooks):
+    sites = pd.read_csv(faults_run.settings.sites, dtype=str)
+    assert set(workbooks) == set(sites["site_id"])
+    for site in sites.itertuples():
+        wb = load_workbook(workbooks[site.site_id])
+        assert wb.sheetnames[0] == text("ui.summary", site.language)
+
+
+def test_every_planted_rejection_is_listed(faults_run, feedback):
+    truth = pd.read_csv(faults_run.truth / "rejections.csv", dtype=str)
+    truth["site_id"] = truth["file_path"].str.split("/").str[0]
+    truth["file_name"] = truth["file_path"].str.split("/").str[-1]
+    listed = {(fb.site_id, r.file_name, int(r.source_row))
+              for fb in feedback for r in fb.rejected_rows.itertuples()}
+    expected = {(r.site_id, r.file_name, int(r.source_row)) for r in truth.itertuples()}
+    assert expected <= listed
+    files = pd.read_csv(faults_run.truth / "files.csv", dtype=str)
+    rejected = files[files["expected_status"].isin(["rejected", "duplicate"])
+                     & files["site_id"].notna()]
+    known = {fb.site_id for fb in feedback}
+    listed_files = {(fb.site_id, f) for fb in feedback for f in fb.files["file_name"]}
+    for row in rejected[rejected["site_id"].isin(known)].itertuples():
+        assert (row.site_id, row.file_path.split("/")[-1]) in listed_files
+
+
+def test_no_identifier_reaches_a_feedback_workbook(faults_run, workbooks):
+    identifiers = pd.read_csv(faults_run.truth / "identifiers.csv", dtype=str)["value"].dropna()
+    refs = pd.read_csv(faults_run.truth / "patients.csv", dtype=str)["patient_ref"].dropna()
+    secrets = {v.strip() for v in pd.concat([identifiers, refs]) if len(v.strip()) >= 4}
+    for site, path in workbooks.items():
+        cells = _strings(path)
+        for cell in cells:
+            for secret in secrets:
+                assert secret not in cell, (site, cell)
