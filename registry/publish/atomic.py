@@ -39,7 +39,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from registry.marts.small_cells import DEFAULT_SMALL_CELL_MAX
 
 from . import present
 from .duckdb_file import write_marts_duckdb
@@ -105,7 +104,7 @@ def history_name(published_at: str, publish_id: str) -> str:
 
 def publish(marts: dict[str, pd.DataFrame], publish_dir: Path, provenance: dict, *,
             comparison: pd.DataFrame | None = None,
-            small_cell_max: int = DEFAULT_SMALL_CELL_MAX,
+            small_cell_max: int,
             as_of=None,
             follow_up: pd.DataFrame | None = None,
             site_feedback: Sequence[SiteFeedback] | None = None) -> PublishResult:

@@ -7,9 +7,9 @@ Headers, labels of codes and number formats come from ``columns.csv`` and
 ``labels.csv`` through ``registry.publish.present``, the same facts the
 HTML report uses. Values stay numbers (full precision; the format rounds);
 a value that would show as -0 is written as 0. Small p-values show in
-scientific notation. In a suppressed row a withheld small count is the text
-``<N`` (N = small_cell_max + 1), another withheld count ``withheld``, and
-ranks and interval bounds are left empty.
+scientific notation. In a suppressed row every withheld count is the text
+``<N*`` (N = small_cell_max + 1; the small counts and those withheld to protect
+them look alike), and ranks and interval bounds are left empty.
 
 Text that Excel (or a spreadsheet importing a copy) could read as a formula,
 a cell starting with ``=``, ``+``, ``-`` or ``@``, is written as text with a
@@ -71,8 +71,6 @@ def cell_value(spec: present.Column, value, row_suppressed: bool, small_cell_max
     state = present.suppression_state(spec, value, row_suppressed)
     if state == present.SMALL:
         return present.suppression_mark(small_cell_max)
-    if state == present.WITHHELD_STATE:
-        return present.WITHHELD
     if state == present.HIDDEN or present.is_missing(value):
         return None
     if spec.kind == "label":
@@ -192,7 +190,7 @@ def write_columns_sheet(wb: Workbook, marts: dict[str, pd.DataFrame]) -> Workshe
 
 def write_workbook(marts: dict[str, pd.DataFrame], path: Path, *,
                    facts: list[tuple[str, str]] | None = None,
-                   sites: pd.DataFrame | None = None, small_cell_max: int = 4,
+                   sites: pd.DataFrame | None = None, small_cell_max: int,
                    km_notes: dict | None = None) -> Path:
     """``About``, ``Columns`` and one sheet per mart, saved to ``path``."""
     wb = Workbook()

@@ -49,11 +49,14 @@ def methods(small_cell_max: int, *, km_min_events: int | None = None,
     km_min_events = km_min_events or k
     if small_cell_max > 0:
         suppression = (
-            f"Counts of 1 to {small_cell_max} patients in region rows are withheld (shown as "
-            f"<{k}), with every figure derived from them (percentages, intervals, means, tests). "
-            "A count is also withheld when its complement within the row (men, patients without "
-            f"infection, survivors) is 1 to {small_cell_max}. Rows for all regions are exact; "
-            "zero is not a small cell. This is primary suppression; delivery row counts "
+            f"Counts of 1 to {small_cell_max} patients in region rows are withheld, with every "
+            "figure derived from them (percentages, intervals, means, tests). Further counts are "
+            "withheld (complementary suppression) until no withheld count can be worked out from "
+            "the published figures: region rows adding up to the exact all-regions rows, "
+            "categories adding up to a region's patients, complements (men, patients without "
+            "infection, survivors) and totals repeated in other tables; an audit by linear "
+            "programming checks every withheld count before publishing. Every withheld count "
+            f"shows <{k}*, small or not. Rows for all regions are exact; delivery row counts "
             "(data quality) are not patient cells and are not suppressed. The bound is "
             f"configured per publish (here {small_cell_max}).")
     else:

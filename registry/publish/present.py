@@ -33,11 +33,10 @@ import pandas as pd
 
 LANGUAGES = ("en", "es", "pt", "fr", "de", "it", "nl")
 NUMERIC_KINDS = ("count", "number", "percent", "p", "year")
-WITHHELD = "withheld"
 NOT_AVAILABLE = "–"
 
 # Cell states of a suppressed row.
-SMALL, WITHHELD_STATE, HIDDEN = "small", "withheld", "hidden"
+SMALL, HIDDEN = "small", "hidden"
 
 
 @dataclass(frozen=True)
@@ -264,32 +263,24 @@ def excel_format(c: Column) -> str | None:
 # --- small cells ------------------------------------------------------------
 
 def suppression_mark(small_cell_max: int) -> str:
-    """``<N`` with N = small_cell_max + 1: what a withheld small count shows."""
-    return f"<{small_cell_max + 1}"
+    """``<N*`` with N = small_cell_max + 1: what every withheld count shows.
 
-
-@lru_cache(maxsize=None)
-def primary_counts(mart: str) -> frozenset[str]:
-    """Count columns whose own value (not a complement) triggers suppression."""
-    from registry.marts.small_cells import rules
-
-    table = rules()
-    rows = table[(table["mart"] == mart) & (table["complement_of"] == "")]
-    return frozenset(rows["count_column"])
+    One mark for the small counts and for the counts withheld to protect them
+    (complementary suppression): a distinct mark would tell a reader which withheld
+    counts are small and which are not, and let the published totals pin them down."""
+    return f"<{small_cell_max + 1}*"
 
 
 def suppression_state(c: Column, value, row_suppressed: bool) -> str | None:
-    """None (show the value), SMALL (``<N``), WITHHELD_STATE or HIDDEN."""
+    """None (show the value), SMALL (``<N*``: a withheld count) or HIDDEN."""
     if not row_suppressed:
         return None
     if c.when_suppressed == "hide":
         return HIDDEN
     if not is_missing(value):
         return None
-    if c.name in primary_counts(c.mart):
-        return SMALL
     if c.kind == "count":
-        return WITHHELD_STATE
+        return SMALL
     return HIDDEN
 
 
@@ -298,9 +289,9 @@ def suppression_legend(small_cell_max: int) -> str:
     if small_cell_max <= 0:
         return "No small-cell suppression was configured for this publish."
     mark = suppression_mark(small_cell_max)
-    return (f"{mark}: a count of 1 to {small_cell_max} in a region row, withheld (small-cell "
-            f"protection, bound {small_cell_max}); {WITHHELD}: a count withheld because its "
-            f"complement is 1 to {small_cell_max}; {NOT_AVAILABLE}: a figure derived from a "
+    return (f"{mark}: a count of 1 to {small_cell_max} patients in a region row, or a count "
+            "withheld so that such a count cannot be worked out from the others (small-cell "
+            f"protection, bound {small_cell_max}); {NOT_AVAILABLE}: a figure derived from a "
             "withheld count, or not available. Ranks and interval bounds of such rows are "
             "hidden. All-regions rows are exact.")
 
@@ -311,8 +302,6 @@ def cell_text(c: Column, value, row_suppressed: bool, small_cell_max: int,
     state = suppression_state(c, value, row_suppressed)
     if state == SMALL:
         return suppression_mark(small_cell_max)
-    if state == WITHHELD_STATE:
-        return WITHHELD
     if state == HIDDEN:
         return NOT_AVAILABLE
     shown = format_value(c, value, language)

@@ -182,7 +182,6 @@ def _sheet_records(delivery: str, sheet: str, rows: list) -> list[dict]:
                "sheet_name": SHEET_NAMES[sheet], "source_row": source_row, "file_sha256": "0" * 64,
                "data_cut": data_cut, "patient_key": key(site, ref)}
         rec.update({f: values.get(f) for f in SHEET_FIELDS[sheet]})
-        rec["extra_columns"] = "{}"
         records.append(rec)
     return records
 

@@ -31,7 +31,7 @@ def test_reader_sees_whole_publishes_only(tmp_path, monkeypatch):
     # The report needs the real marts; this test is about swapping the files.
     monkeypatch.setattr(atomic, "build_report", lambda *args, **kwargs: "<html></html>")
     provenance = {"data_cut": "2017-07-31", "load_id": "L", "deliveries": []}
-    first = publish(marts_of_size(5), tmp_path, provenance).publish_id
+    first = publish(marts_of_size(5), tmp_path, provenance, small_cell_max=4).publish_id
 
     stop = tmp_path / "stop"
     readers = {}
@@ -47,7 +47,7 @@ def test_reader_sees_whole_publishes_only(tmp_path, monkeypatch):
                 time.sleep(0.01)
         ids = []
         for i in range(1, 9):
-            ids.append(publish(marts_of_size(5 + 3 * i), tmp_path, provenance).publish_id)
+            ids.append(publish(marts_of_size(5 + 3 * i), tmp_path, provenance, small_cell_max=4).publish_id)
             time.sleep(0.05)  # let the readers run between publishes
     finally:
         stop.write_text("stop")

@@ -12,8 +12,8 @@ def _manifest(folder):
 
 
 def test_every_publish_is_kept_complete_and_never_overwritten(tmp_path, fixture_marts, provenance):
-    first = publish(fixture_marts, tmp_path, provenance)
-    second = publish(fixture_marts, tmp_path, provenance)
+    first = publish(fixture_marts, tmp_path, provenance, small_cell_max=4)
+    second = publish(fixture_marts, tmp_path, provenance, small_cell_max=4)
     folders = sorted(p for p in (tmp_path / "history").iterdir())
     assert {p.name.split("_", 1)[1] for p in folders} == {first.publish_id, second.publish_id}
     for result in (first, second):
@@ -28,25 +28,25 @@ def test_every_publish_is_kept_complete_and_never_overwritten(tmp_path, fixture_
 
 
 def test_as_of_publish_has_its_own_folder_and_manifest(tmp_path, fixture_marts, provenance):
-    current = publish(fixture_marts, tmp_path, provenance)
-    as_of = publish(fixture_marts, tmp_path, provenance, as_of="2017-06-30")
+    current = publish(fixture_marts, tmp_path, provenance, small_cell_max=4)
+    as_of = publish(fixture_marts, tmp_path, provenance, small_cell_max=4, as_of="2017-06-30")
     assert as_of.location == tmp_path / "as-of" / "2017-06-30"
     assert as_of.marts_duckdb == as_of.location / "marts.duckdb" and as_of.marts_duckdb.is_file()
     manifest = _manifest(as_of.location)
     assert manifest["as_of"] == "2017-06-30" and manifest["kind"] == "as-of"
     assert _manifest(tmp_path)["publish_id"] == current.publish_id  # the current publish stays
-    again = publish(fixture_marts, tmp_path, provenance, as_of=pd.Timestamp("2017-06-30"))
+    again = publish(fixture_marts, tmp_path, provenance, small_cell_max=4, as_of=pd.Timestamp("2017-06-30"))
     assert _manifest(as_of.location)["publish_id"] == again.publish_id
     assert "as-of analysis" in (as_of.location / "report.html").read_text(encoding="utf-8")
     with pytest.raises(ValueError):
-        publish(fixture_marts, tmp_path, provenance, as_of="last june")
+        publish(fixture_marts, tmp_path, provenance, small_cell_max=4, as_of="last june")
 
 
 def test_list_publishes_one_row_per_publish(tmp_path, fixture_marts, provenance):
     assert list_publishes(tmp_path).empty
-    first = publish(fixture_marts, tmp_path, provenance)
-    as_of = publish(fixture_marts, tmp_path, provenance, as_of="2017-06-30")
-    second = publish(fixture_marts, tmp_path, provenance)
+    first = publish(fixture_marts, tmp_path, provenance, small_cell_max=4)
+    as_of = publish(fixture_marts, tmp_path, provenance, small_cell_max=4, as_of="2017-06-30")
+    second = publish(fixture_marts, tmp_path, provenance, small_cell_max=4)
     table = list_publishes(tmp_path)
     assert list(table.columns) == ["publish_id", "published_at", "kind", "as_of", "data_cut_min",
                                    "data_cut_max", "n_sites", "path", "history_path", "files"]
@@ -68,10 +68,10 @@ def test_list_publishes_one_row_per_publish(tmp_path, fixture_marts, provenance)
 
 def test_site_feedback_is_part_of_the_publish(tmp_path, fixture_marts, provenance):
     feedback = [SiteFeedback("US-001", "en"), SiteFeedback("DE-001", "de")]
-    result = publish(fixture_marts, tmp_path, provenance, site_feedback=feedback)
+    result = publish(fixture_marts, tmp_path, provenance, small_cell_max=4, site_feedback=feedback)
     assert set(result.site_feedback) == {"US-001", "DE-001"}
     assert (tmp_path / "site_feedback" / "DE-001.xlsx").is_file()
     assert (result.history_dir / "site_feedback" / "US-001.xlsx").is_file()
     assert "site_feedback/DE-001.xlsx" in _manifest(tmp_path)["files"]
-    publish(fixture_marts, tmp_path, provenance, site_feedback=feedback[:1])
+    publish(fixture_marts, tmp_path, provenance, small_cell_max=4, site_feedback=feedback[:1])
     assert not (tmp_path / "site_feedback" / "DE-001.xlsx").exists()  # no stale feedback

@@ -53,12 +53,13 @@ def test_suppressed_cells():
     n = present.column("cancer_types", "n_patients")
     rank = present.column("cancer_types", "rank")
     women = present.column("cohort_overview", "n_female")
-    assert present.cell_text(n, pd.NA, True, 4) == "<5"
-    assert present.cell_text(n, pd.NA, True, 9) == "<10"
+    assert present.cell_text(n, pd.NA, True, 4) == "<5*"
+    assert present.cell_text(n, pd.NA, True, 9) == "<10*"
     assert present.cell_text(rank, 3, True, 4) == present.NOT_AVAILABLE
     assert present.cell_text(rank, 3, False, 4) == "3"
-    assert present.cell_text(women, pd.NA, True, 4) == present.WITHHELD
-    assert "<3" in present.suppression_legend(2)
+    # small or withheld to protect a small one: the same mark
+    assert present.cell_text(women, pd.NA, True, 4) == "<5*"
+    assert "<3*" in present.suppression_legend(2)
     assert "No small-cell suppression" in present.suppression_legend(0)
 
 

@@ -56,7 +56,7 @@ def published_report(tmp_path_factory, fixture_marts, fixture_follow_up):
     feedback = [SiteFeedback("US-001", "en", unmapped_terms=pd.DataFrame(
         {"concept": ["cancer_type"], "term": ["lung ca"], "n_rows": [2], "suggestion": ["lung"]}))]
     out = tmp_path_factory.mktemp("publish")
-    result = publish(fixture_marts, out, provenance,
+    result = publish(fixture_marts, out, provenance, small_cell_max=4,
                      comparison=compare(fixture_marts),
                      follow_up=fixture_follow_up, site_feedback=feedback)
     return result.report

@@ -14,6 +14,5 @@ select
     {{ trimmed_text('onset_date') }} as onset_date,
     {{ trimmed_text('event_term') }} as event_term,
     {{ trimmed_text('intervention') }} as intervention,
-    {{ trimmed_text('serious') }} as serious,
-    extra_columns
+    {{ trimmed_text('serious') }} as serious
 from {{ source('landing', 'events') }}

@@ -12,6 +12,5 @@ select
     cast(data_cut as date) as data_cut,
     patient_key,
     {{ trimmed_text('exit_date') }} as exit_date,
-    {{ trimmed_text('exit_reason') }} as exit_reason,
-    extra_columns
+    {{ trimmed_text('exit_reason') }} as exit_reason
 from {{ source('landing', 'exits') }}

@@ -21,6 +21,5 @@ select
     {{ trimmed_text('drugs') }} as drugs,
     {{ trimmed_text('pain_location') }} as pain_location,
     {{ trimmed_text('pump_model') }} as pump_model,
-    {{ trimmed_text('catheter_model') }} as catheter_model,
-    extra_columns
+    {{ trimmed_text('catheter_model') }} as catheter_model
 from {{ source('landing', 'patients') }}

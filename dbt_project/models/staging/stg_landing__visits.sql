@@ -20,6 +20,5 @@ select
     {{ trimmed_text('pain_discomfort') }} as pain_discomfort,
     {{ trimmed_text('anxiety_depression') }} as anxiety_depression,
     {{ trimmed_text('eq5d_state') }} as eq5d_state,
-    {{ trimmed_text('eq_vas') }} as eq_vas,
-    extra_columns
+    {{ trimmed_text('eq_vas') }} as eq_vas
 from {{ source('landing', 'visits') }}
