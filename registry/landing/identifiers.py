@@ -160,3 +160,8 @@ def redact_sql(expr: str) -> str:
 
 def _sql_rewrite(replacement: str) -> str:
     return replacement.replace("'", "''")
+
+
+def looks_like_date(text: str | None) -> bool:
+    """Whether ``text`` holds a date (a birth date typed where a header or term belongs)."""
+    return bool(text) and any(regex.search(text) for regex, _ in _DATE_RES)

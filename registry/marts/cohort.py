@@ -35,9 +35,12 @@ def cancer_types(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     # from a region's rows would let a reader place the region's count by subtraction.
     df = frame(con, f"""
         with p as (
+            -- a missing or unmapped cancer type is its own category, never `other`
             select region,
-                   coalesce(cancer_type_label, cancer_type, 'unmapped') as cancer_type,
-                   coalesce(cancer_type, 'unmapped') as cancer_type_code
+                   case when cancer_type is null or cancer_type = 'unmapped' then 'not reported'
+                        else coalesce(cancer_type_label, cancer_type) end as cancer_type,
+                   case when cancer_type is null or cancer_type = 'unmapped' then 'not_reported'
+                        else cancer_type end as cancer_type_code
             from warehouse.dim_patient
         ),
         counts as (

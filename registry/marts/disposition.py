@@ -7,7 +7,8 @@ import pandas as pd
 from .frames import all_first, frame
 from .stats import wilson_interval
 
-EXIT_CATEGORIES = ("death", "explant_or_discontinuation", "other", "active")
+# `not_reported`: an exit whose reason is missing or unmapped, never folded into `other`.
+EXIT_CATEGORIES = ("death", "explant_or_discontinuation", "other", "not_reported", "active")
 
 
 def disposition(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -17,7 +18,7 @@ def disposition(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         with f as (
             select region,
                    case when status_at_data_cut = 'exited'
-                        then coalesce(exit_category, 'other') else 'active' end as exit_category
+                        then coalesce(nullif(exit_category, 'unmapped'), 'not_reported') else 'active' end as exit_category
             from warehouse.fct_patient_follow_up
         ),
         regions as (select distinct region from f union all select 'All'),

@@ -2,28 +2,23 @@
 
 Layout of a publish folder::
 
-    <publish_dir>/marts.duckdb, *.parquet, registry_marts.xlsx, report.html,
-                  site_feedback/<SITE_ID>.xlsx, manifest.json      the current publish
-    <publish_dir>/history/<UTC time>_<publish id>/...             every publish, complete
-    <publish_dir>/as-of/<YYYY-MM-DD>/...                          the latest as-of analysis
-                                                                  of that date
+    <publish_dir>/history/<UTC time>_<publish id>/...   every publish, complete, never overwritten
+    <publish_dir>/current -> history/<...>              the current publish (a symbolic link)
+    <publish_dir>/marts.duckdb -> current/marts.duckdb  stable names analysts open (links), also
+                  *.parquet, registry_marts.xlsx, report.html, site_feedback, manifest.json
+    <publish_dir>/as-of/<YYYY-MM-DD>/...                the latest as-of analysis of that date,
+                                                        laid out the same way
 
-Every file is first written complete into a staging folder inside the
-publish folder (same file system). A complete copy goes to ``history/``
-under a new name (copied aside, then renamed into place: a history folder is
-whole or absent, and never overwritten). Then each file is moved over its
-stable name in the live folder (the publish folder, or ``as-of/<date>/`` for
-an as-of analysis) with ``os.replace``, which is atomic on POSIX: a reader
-opens either the old file or the new one. A reader that already has
-``marts.duckdb`` open keeps reading the old file (its inode lives until
-closed), so it never fails and never mixes two publishes.
-
-Order of the moves: the Parquet files, the workbook, the report and the site
-feedback workbooks first, then ``marts.duckdb``, and ``manifest.json`` last.
-When the manifest names a publish id, every file of that publish is in
-place; ``marts.duckdb`` carries its own ``publish_info`` and
-``publish_marts`` tables, so it can be checked on its own; each Parquet file
-has the publish id in its metadata.
+Every file is first written complete into a staging folder inside the publish
+folder (same file system), which is then renamed to its history name: a history
+folder is whole or absent. The publish then happens in one step: the ``current``
+link is replaced by one pointing at the new history folder (``os.replace`` of a
+link, atomic on POSIX). The stable names are links through ``current``, so a reader
+opening ``marts.duckdb`` opens the previous complete publish or the new one, never a
+mix, and a crash at any moment leaves one complete publish visible (or none before
+the first). A reader that already has ``marts.duckdb`` open keeps reading its file,
+which is never changed. ``marts.duckdb`` carries its own ``publish_info`` and
+``publish_marts`` tables; each Parquet file has the publish id in its metadata.
 """
 from __future__ import annotations
 
@@ -38,7 +33,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
-
 
 from . import present
 from .duckdb_file import write_marts_duckdb
@@ -62,6 +56,7 @@ AS_OF = "as-of"
 STAGING_PREFIX = ".publish-"
 INCOMING_PREFIX = ".incoming-"
 CURRENT, HISTORY_KIND, AS_OF_KIND = "current", "history", "as-of"
+CURRENT_LINK = "current"
 
 
 @dataclass(frozen=True)
@@ -157,8 +152,8 @@ def publish(marts: dict[str, pd.DataFrame], publish_dir: Path, provenance: dict,
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=publish_dir))
     history_dir = publish_dir / HISTORY / history_name(published_at, publish_id)
     try:
-        staged = [write_parquet(df, staging / f"{name}.parquet", publish_id)
-                  for name, df in marts.items()]
+        for name, df in marts.items():
+            write_parquet(df, staging / f"{name}.parquet", publish_id)
         write_workbook(marts, staging / WORKBOOK, facts=facts, sites=cuts,
                        small_cell_max=small_cell_max, km_notes=km_notes)
         (staging / REPORT).write_text(
@@ -166,21 +161,18 @@ def publish(marts: dict[str, pd.DataFrame], publish_dir: Path, provenance: dict,
                          small_cell_max=small_cell_max, follow_up=follow_up,
                          site_feedback=site_feedback, as_of=as_of),
             encoding="utf-8")
-        feedback = write_site_feedback(site_feedback or [], staging / FEEDBACK_DIR,
-                                       publish_id=publish_id, published_at=published_at)
+        write_site_feedback(site_feedback or [], staging / FEEDBACK_DIR,
+                            publish_id=publish_id, published_at=published_at)
         write_marts_duckdb(marts, staging / MARTS_DUCKDB, info)
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default),
                                         encoding="utf-8")
         _keep_in_history(staging, history_dir)
-        order = [*staged, staging / WORKBOOK, staging / REPORT, *feedback.values(),
-                 staging / MARTS_DUCKDB, staging / MANIFEST]
-        for path in order:
-            destination = live / path.relative_to(staging)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, destination)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    _remove_dropped(live, set(marts), set(feedback_names.values()))
+    names = [MARTS_DUCKDB, WORKBOOK, REPORT, MANIFEST, *(f"{n}.parquet" for n in marts)]
+    if site_feedback:
+        names.append(FEEDBACK_DIR)
+    _switch(live, history_dir, names)
     return PublishResult(
         publish_id=publish_id, published_at=published_at, publish_dir=publish_dir,
         marts_duckdb=live / MARTS_DUCKDB, workbook=live / WORKBOOK,
@@ -190,28 +182,50 @@ def publish(marts: dict[str, pd.DataFrame], publish_dir: Path, provenance: dict,
         site_feedback={site: live / name for site, name in feedback_names.items()})
 
 
+def _switch(live: Path, history_dir: Path, names: list[str]) -> None:
+    """Make ``history_dir`` the publish ``live`` shows, in one atomic step.
+
+    First every stable name of the new publish becomes a link through ``current``
+    (a name new to this publish dangles until the switch: it is absent, as before);
+    then ``current`` is replaced by a link to the new history folder; last, names the
+    new publish no longer has are removed."""
+    for name in names:
+        path = live / name
+        target = Path(CURRENT_LINK) / name
+        if path.is_symlink() and Path(os.readlink(path)) == target:
+            continue
+        _replace_with_link(path, target)
+    _replace_with_link(live / CURRENT_LINK, Path(os.path.relpath(history_dir, live)))
+    for path in live.iterdir():
+        if path.name in names or path.name in (CURRENT_LINK, HISTORY, AS_OF) or path.name.startswith("."):
+            continue
+        if path.is_symlink() or path.suffix == ".parquet" or path.name == FEEDBACK_DIR:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def _replace_with_link(path: Path, target: Path) -> None:
+    """``path`` becomes a symbolic link to ``target`` atomically (a file or an older link is
+    replaced by rename; a folder left by an older layout is moved aside first)."""
+    tmp = path.with_name(f".{path.name}.link-{uuid.uuid4().hex[:8]}")
+    os.symlink(target, tmp)
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    os.replace(tmp, path)
+
+
 def _keep_in_history(staging: Path, history_dir: Path) -> None:
     """A complete copy under its own new name: copied aside, then renamed."""
     history_dir.parent.mkdir(parents=True, exist_ok=True)
     incoming = history_dir.parent / f"{INCOMING_PREFIX}{history_dir.name}"
-    shutil.copytree(staging, incoming)
+    os.rename(staging, incoming)
     try:
         os.rename(incoming, history_dir)  # a new name: never over an older publish
     except OSError:
         shutil.rmtree(incoming, ignore_errors=True)
         raise
-
-
-def _remove_dropped(live: Path, marts: set[str], feedback: set[str]) -> None:
-    """A mart or a site no longer published must not linger as a stale file."""
-    for path in live.glob("*.parquet"):
-        if path.stem not in marts:
-            path.unlink(missing_ok=True)
-    folder = live / FEEDBACK_DIR
-    if folder.is_dir():
-        for path in folder.glob("*.xlsx"):
-            if f"{FEEDBACK_DIR}/{path.name}" not in feedback:
-                path.unlink(missing_ok=True)
 
 
 # --- listing ----------------------------------------------------------------

@@ -18,9 +18,7 @@ Excel could read as a formula.
 """
 from __future__ import annotations
 
-import difflib
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +27,8 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+
+from registry.landing import identifiers
 
 from . import present
 from .excel import escape_value
@@ -44,12 +44,6 @@ HEADER_COLUMNS = ("file_name", "sheet_kind", "header", "suggestion")
 TERM_COLUMNS = ("concept", "term", "n_rows", "suggestion")
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
-_LOOKS_IDENTIFYING = [
-    re.compile(r"[^\s@]+@[^\s@]+"),                              # e-mail
-    re.compile(r"\+?\d[\d\s().-]{7,}\d"),                        # phone-like
-    re.compile(r"\d{6,}"),                                      # long numbers
-    re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b"),          # dates
-]
 
 
 def _frame(columns: tuple[str, ...]):
@@ -89,8 +83,9 @@ def screen_text(value, language: str = "en", *, free_text: bool = True) -> str:
     if present.is_missing(value):
         return ""
     s = " ".join(str(value).split())[:MAX_TEXT]
-    patterns = _LOOKS_IDENTIFYING if free_text else _LOOKS_IDENTIFYING[:1]
-    if any(p.search(s) for p in patterns):
+    # the landing's identifier patterns (one home); a free text also must not hold a date
+    found = identifiers.find(s)
+    if (found if free_text else "email" in found) or (free_text and identifiers.looks_like_date(s)):
         return present.text("ui.withheld", language)
     return escape_value(s)
 
@@ -137,40 +132,6 @@ def _rows(df: pd.DataFrame | None, columns: tuple[str, ...]) -> list[dict]:
     present_columns = [c for c in columns if c in df.columns]
     return [{c: row.get(c) for c in columns}
             for row in df[present_columns].to_dict("records")]
-
-
-# --- suggestions ------------------------------------------------------------
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", str(text))
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
-
-
-def suggest_header(header: str, sheet_kind: str, language: str,
-                   dictionary: pd.DataFrame, cutoff: float = 0.75) -> str | None:
-    """The closest known header of the dictionary (sheet_kind, field, role,
-    language, synonym) for an unknown one, as the site's usual header for
-    that field and the field code: ``Fecha de implantación (implant_date)``."""
-    from registry.landing.labels import normalise_label
-
-    fields = dictionary[(dictionary["role"] == "field")
-                        & dictionary["sheet_kind"].isin([sheet_kind, "any"])]
-    keys = {normalise_label(s): f for s, f in zip(fields["synonym"], fields["field"])}
-    match = difflib.get_close_matches(normalise_label(header), list(keys), n=1, cutoff=cutoff)
-    if not match:
-        return None
-    target = keys[match[0]]
-    local = fields[(fields["field"] == target) & (fields["language"] == language)]["synonym"]
-    return f"{local.iloc[0]} ({target})" if len(local) else target
-
-
-def suggest_term(term: str, language: str, code_map: pd.DataFrame,
-                 cutoff: float = 0.75) -> str | None:
-    """The code of the closest term of a code list (language, term, code)."""
-    rows = code_map[code_map["language"].isin([language, "any"])]
-    keys = {_fold(t): c for t, c in zip(rows["term"], rows["code"])}
-    match = difflib.get_close_matches(_fold(term), list(keys), n=1, cutoff=cutoff)
-    return keys[match[0]] if match else None
 
 
 # --- writing ----------------------------------------------------------------

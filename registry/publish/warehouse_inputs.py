@@ -9,32 +9,14 @@ identifiers (the landing zone keeps none); the feedback writer screens again.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from .methods import SEEDS
-from .site_feedback import SiteFeedback, suggest_header, suggest_term
+from registry.landing.suggestions import header_suggestions, term_suggestions
+from registry.reasons import field_for
 
-# Which field a row-level reason points at, per sheet kind ("any" for all).
-REASON_FIELDS = {
-    "missing_patient_ref": {"any": "patient_ref"},
-    "unknown_patient_ref": {"any": "patient_ref"},
-    "duplicate_patient_ref": {"any": "patient_ref"},
-    "duplicate_exit": {"any": "patient_ref"},
-    "missing_date": {"patients": "implant_date", "visits": "visit_date", "events": "onset_date",
-                     "exits": "exit_date"},
-    "unparseable_date": {"visits": "visit_date", "events": "onset_date", "exits": "exit_date"},
-    "date_after_data_cut": {"patients": "implant_date", "visits": "visit_date",
-                            "events": "onset_date", "exits": "exit_date"},
-    "before_implant": {"events": "onset_date", "exits": "exit_date"},
-    "pain_out_of_range": {"any": "pain_score"},
-    "eq5d_level_out_of_range": {"any": "eq5d"},
-    "eq_vas_out_of_range": {"any": "eq_vas"},
-}
-# Code list per concept of dq_unmapped_terms (seed file names).
-CODE_MAPS = {"event_type": "map_event_term.csv"}
+from .site_feedback import SiteFeedback
 
 
 def follow_up_from_warehouse(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -48,15 +30,6 @@ def follow_up_from_warehouse(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """).df()
 
 
-def _field_for(reasons: str, sheet_kind: str) -> str | None:
-    for reason in str(reasons).split(";"):
-        fields = REASON_FIELDS.get(reason.strip(), {})
-        found = fields.get(sheet_kind) or fields.get("any")
-        if found:
-            return found
-    return None
-
-
 def _header_of(mapped: dict[str, str], field: str | None) -> str | None:
     """The site's own header for a field (first one mapped to it), else the field code."""
     if field is None:
@@ -67,18 +40,11 @@ def _header_of(mapped: dict[str, str], field: str | None) -> str | None:
     return field
 
 
-def site_feedback_from_warehouse(con: duckdb.DuckDBPyConnection, *,
-                                 header_dictionary: pd.DataFrame | None = None,
-                                 seeds_dir: Path | None = None) -> list[SiteFeedback]:
+def site_feedback_from_warehouse(con: duckdb.DuckDBPyConnection) -> list[SiteFeedback]:
     """One ``SiteFeedback`` per site of the site master, from
     ``landing.deliveries``, ``landing.sheet_loads``, ``dq.*`` and the site
-    master's language; suggestions from the header dictionary and the code lists."""
-    if header_dictionary is None:
-        from registry.landing.dictionary import DATA_DIR
-
-        header_dictionary = pd.read_csv(DATA_DIR / "header_dictionary.csv", dtype=str,
-                                        keep_default_na=False)
-    seeds = Path(seeds_dir or SEEDS)
+    master's language; the best suggestion of ``registry.landing.suggestions``
+    for each unknown header and unmapped term."""
     sites = con.execute("select site_id, language from landing.site_master order by site_id").df()
     files = con.execute("""
         select d.site_id, d.delivery_id, d.file_name, cast(d.data_cut as varchar) as data_cut,
@@ -115,31 +81,24 @@ def site_feedback_from_warehouse(con: duckdb.DuckDBPyConnection, *,
     unknown = pd.DataFrame(unknown, columns=["site_id", "file_name", "sheet_kind", "header"])
     if len(rejected):
         rejected["column"] = [
-            _header_of(mapped.get((r.delivery_id, r.sheet_kind), {}), _field_for(r.reasons, r.sheet_kind))
+            _header_of(mapped.get((r.delivery_id, r.sheet_kind), {}), field_for(r.reasons, r.sheet_kind))
             for r in rejected.itertuples()]
     else:
         rejected["column"] = pd.Series(dtype=object)
 
-    code_maps: dict[str, pd.DataFrame | None] = {}
-
-    def code_map(concept: str) -> pd.DataFrame | None:
-        if concept not in code_maps:
-            path = seeds / CODE_MAPS.get(concept, f"map_{concept}.csv")
-            code_maps[concept] = (pd.read_csv(path, dtype=str, keep_default_na=False)
-                                  if path.is_file() else None)
-        return code_maps[concept]
+    best_header = {(r["site_id"], r["sheet_kind"], r["header"]): r["target"]
+                   for r in header_suggestions(con, top=1)}
+    best_term = {(r["site_id"], r["concept"], r["term"]): r["code"] for r in term_suggestions(con, top=1)}
 
     feedback = []
     for site in sites.itertuples():
         language = site.language or "en"
         site_unknown = unknown[unknown["site_id"] == site.site_id].drop(columns="site_id")
         site_unknown = site_unknown.assign(suggestion=[
-            suggest_header(h, k, language, header_dictionary)
-            for h, k in zip(site_unknown["header"], site_unknown["sheet_kind"])])
+            best_header.get((site.site_id, k, h)) for h, k in zip(site_unknown["header"], site_unknown["sheet_kind"])])
         site_terms = terms[terms["site_id"] == site.site_id].drop(columns="site_id")
         site_terms = site_terms.assign(suggestion=[
-            (suggest_term(t, language, m) if (m := code_map(c)) is not None else None)
-            for c, t in zip(site_terms["concept"], site_terms["term"])])
+            best_term.get((site.site_id, c, t)) for c, t in zip(site_terms["concept"], site_terms["term"])])
         feedback.append(SiteFeedback(
             site_id=site.site_id, language=language,
             files=files[files["site_id"] == site.site_id].reset_index(drop=True),

@@ -16,7 +16,7 @@ def test_publish_writes_every_file(tmp_path, fixture_marts, provenance):
     result = publish(fixture_marts, tmp_path / "pub", provenance, small_cell_max=4)
     names = {p.name for p in (tmp_path / "pub").iterdir()}
     assert names == {"marts.duckdb", "registry_marts.xlsx", "report.html", "manifest.json",
-                     "history", *(f"{m}.parquet" for m in fixture_marts)}  # no staging left behind
+                     "history", "current", *(f"{m}.parquet" for m in fixture_marts)}  # no staging left behind
     manifest = json.loads(result.manifest.read_text())
     assert manifest["publish_id"] == result.publish_id
     assert manifest["row_counts"] == {m: len(df) for m, df in fixture_marts.items()}
@@ -49,7 +49,7 @@ def test_published_data_is_the_marts_unchanged(tmp_path, fixture_marts, provenan
             pd.testing.assert_frame_equal(parquet.reset_index(drop=True), df.reset_index(drop=True),
                                           check_dtype=False)
         assert con.execute("select distinct exit_category from disposition order by 1").fetchall() == [
-            ("active",), ("death",), ("explant_or_discontinuation",), ("other",)]
+            ("active",), ("death",), ("explant_or_discontinuation",), ("not_reported",), ("other",)]
     finally:
         con.close()
 

@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 from registry.config import PROJECT_ROOT
 from registry.publish import SiteFeedback, write_site_feedback
 from registry.publish.present import LANGUAGES, _labels, label, text
-from registry.publish.site_feedback import screen_text, suggest_header, suggest_term
+from registry.publish.site_feedback import screen_text
 
 
 def _cells(path):
@@ -119,17 +119,3 @@ def test_screen_text():
         assert screen_text(value) == "[withheld]", value
     assert screen_text("export 2017-07-31.xlsx", free_text=False) == "export 2017-07-31.xlsx"
     assert len(screen_text("x" * 500)) == 80
-
-
-def test_suggestions():
-    dictionary = pd.DataFrame({"sheet_kind": ["patients", "patients", "any"],
-                               "field": ["implant_date", "implant_date", "patient_ref"],
-                               "role": ["field"] * 3, "language": ["es", "en", "es"],
-                               "synonym": ["Fecha de implantación", "Implant date", "ID paciente"]})
-    assert suggest_header("Fecha implantacion", "patients", "es", dictionary) == \
-        "Fecha de implantación (implant_date)"
-    assert suggest_header("Comentarios", "patients", "es", dictionary) is None
-    codes = pd.DataFrame({"language": ["any", "es"], "term": ["lung", "cáncer de pulmón"],
-                          "code": ["lung", "lung"]})
-    assert suggest_term("cancer de pulmon", "es", codes) == "lung"
-    assert suggest_term("xyz", "es", codes) is None

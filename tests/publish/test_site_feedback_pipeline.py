@@ -3,11 +3,11 @@ the whole pipeline): every site gets its workbook in its language, every
 planted rejection is listed, and no identifier of the inbox appears anywhere."""
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from registry import warehouse as warehouse_db
 from registry.publish import site_feedback_from_warehouse, write_site_feedback
 from registry.publish.present import text
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def feedback(faults_run):
-    con = duckdb.connect(str(faults_run.settings.warehouse), read_only=True)
+    con = warehouse_db.connect(faults_run.warehouse, read_only=True)
     try:
         return site_feedback_from_warehouse(con)
     finally:
@@ -35,7 +35,7 @@ def _strings(path):
 
 
 def test_one_workbook_per_site_in_its_language(faults_run, feedback, workbooks):
-    sites = pd.read_csv(faults_run.settings.sites, dtype=str)
+    sites = pd.read_csv(faults_run.sites, dtype=str)
     assert set(workbooks) == set(sites["site_id"])
     for site in sites.itertuples():
         wb = load_workbook(workbooks[site.site_id])

@@ -1,5 +1,6 @@
 -- One row per delivery ever seen (any status): rows received (landing rows of the four
--- sheets), accepted and rejected by the row-level rules.
+-- sheets), accepted and rejected by the row-level rules; and one row per file of the inbox
+-- outside every site folder (rejected or ignored, no rows).
 with sheet_rows as (
     {%- for sheet in ['patients', 'visits', 'events', 'exits'] %}
     select delivery_id, is_accepted from {{ ref('int_' ~ sheet ~ '__validated') }}
@@ -29,3 +30,17 @@ select
     cast(coalesce(c.rows_rejected, 0) as integer) as rows_rejected
 from {{ ref('stg_landing__deliveries') }} as d
 left join counts as c on c.delivery_id = d.delivery_id
+union all
+select
+    cast(site_folder as varchar),
+    cast(substr(sha256(file_path), 1, 16) as varchar),
+    cast(file_name as varchar),
+    -- a file's data cut is the first ISO date of its name, as for deliveries
+    coalesce(
+        try_cast(regexp_extract(file_name, '(\d{4}-\d{2}-\d{2})', 1) as date),
+        try_strptime(regexp_extract(file_name, '(\d{8})', 1), '%Y%m%d')::date
+    ),
+    cast(status as varchar),
+    cast(reason as varchar),
+    0, 0, 0
+from {{ ref('stg_landing__inbox_strays') }}

@@ -11,6 +11,6 @@ select
     cast(v.source_row as integer) as source_row,
     cast(v.rejection_reasons_text as varchar) as reasons
 from {{ ref('int_' ~ sheet ~ '__validated') }} as v
-where not v.is_accepted and v.delivery_id in (select delivery_id from {{ ref('stg_landing__deliveries') }} where is_current)
+where not v.is_accepted and v.delivery_id in (select delivery_id from {{ ref('int_deliveries__analysed') }})
 {{ 'union all' if not loop.last }}
 {%- endfor %}

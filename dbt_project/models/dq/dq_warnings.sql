@@ -4,7 +4,7 @@
 -- visit_label_mismatch: the label names a window of the seed whose day range does not hold
 -- the visit day; unmapped_term: a term no code list knows (detail `concept: term`).
 with current_deliveries as (
-    select delivery_id from {{ ref('stg_landing__deliveries') }} where is_current
+    select delivery_id from {{ ref('int_deliveries__analysed') }}
 ),
 
 patients as (

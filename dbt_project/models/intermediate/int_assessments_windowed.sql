@@ -1,10 +1,11 @@
+{{ config(tags=['as_of_scoped']) }}
 -- Accepted visits of current deliveries placed in the analysis windows of the visit_windows
 -- seed (windows do not overlap), with the one visit chosen per patient and window: the one
 -- closest to the window's target day; ties go to the earlier visit, then the lower source row.
 with visits as (
     select *
     from {{ ref('int_visits__validated') }}
-    where is_accepted and delivery_id in (select delivery_id from {{ ref('stg_landing__deliveries') }} where is_current)
+    where is_accepted and delivery_id in (select delivery_id from {{ ref('int_deliveries__analysed') }})
 ),
 
 windows as (

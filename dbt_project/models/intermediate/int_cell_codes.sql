@@ -6,7 +6,8 @@ with looked_up as (
            c.code, c.mapping_method
     from {{ ref('int_term_occurrences') }} as o
     left join {{ ref('int_term_codes') }} as c
-        on c.site_language is not distinct from o.site_language  -- a site missing from the site master has none
+        on c.site_id = o.site_id
+       and c.site_language is not distinct from o.site_language  -- a site missing from the site master has none
        and c.concept = o.concept
        and c.term = o.term
 ),

@@ -5,8 +5,8 @@ select
     x.delivery_id,
     x.source_row,
     c.code as exit_reason,
-    -- an unmapped reason is not guessed into a category either
-    case when c.code = 'unmapped' then 'unmapped' else r.exit_category end as exit_category
+    -- a missing or unmapped reason is not guessed into a category: it is not reported
+    case when c.code is null or c.code = 'unmapped' then 'not_reported' else r.exit_category end as exit_category
 from {{ ref('int_exits__typed') }} as x
 left join {{ ref('int_cell_codes') }} as c
     on c.delivery_id = x.delivery_id

@@ -1,9 +1,8 @@
+{{ config(tags=['as_of_scoped']) }}
 -- One row per accepted patient of a current delivery: implant, data cut, last contact
 -- (latest of implant, visits, events and exit) and registry exit.
 with current_deliveries as (
-    select delivery_id
-    from {{ ref('stg_landing__deliveries') }}
-    where is_current
+    select delivery_id from {{ ref('int_deliveries__analysed') }}
 ),
 
 patients as (

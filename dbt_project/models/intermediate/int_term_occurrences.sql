@@ -19,7 +19,7 @@
 {%- set dose = "'\\d+([.,]\\d+)?\\s*(mg|mcg|µg|μg|ug|microg|%)(\\s*/\\s*(ml|d|day|dia|día|jour|tag|24 ?h|h))?'" %}
 with cells as (
     {%- for sheet, concept, text_column, multi_valued in coded_cells %}
-    select delivery_id, sheet_kind, source_row, site_language, '{{ concept }}' as concept,
+    select delivery_id, sheet_kind, source_row, site_id, site_language, '{{ concept }}' as concept,
            {{ 'true' if multi_valued else 'false' }} as is_multi_valued,
            {% if concept == 'drug' %}regexp_replace({{ text_column }}, {{ dose }}, ' ', 'gi'){% else %}{{ text_column }}{% endif %} as cell_text
     from {{ ref('int_' ~ sheet ~ '__typed') }}
@@ -29,7 +29,7 @@ with cells as (
 ),
 
 parts as (
-    select delivery_id, sheet_kind, source_row, site_language, concept,
+    select delivery_id, sheet_kind, source_row, site_id, site_language, concept,
            cast(pos as integer) as part_no, trim(parts[pos]) as part
     from (
         select *, unnest(range(1, len(parts) + 1)) as pos
@@ -43,7 +43,7 @@ parts as (
 ),
 
 pieces as (
-    select delivery_id, sheet_kind, source_row, site_language, concept, part_no,
+    select delivery_id, sheet_kind, source_row, site_id, site_language, concept, part_no,
            cast(pos as integer) as piece_no, trim(pieces[pos]) as piece
     from (
         select *, unnest(range(1, len(pieces) + 1)) as pos
@@ -55,15 +55,15 @@ pieces as (
     where trim(pieces[pos]) <> ''
 )
 
-select delivery_id, sheet_kind, source_row, site_language, concept,
+select delivery_id, sheet_kind, source_row, site_id, site_language, concept,
        'cell' as term_level, cast(null as integer) as part_no, cast(null as integer) as piece_no, cell_text as term
 from cells
 where not is_multi_valued
 union all
-select delivery_id, sheet_kind, source_row, site_language, concept,
+select delivery_id, sheet_kind, source_row, site_id, site_language, concept,
        'part', part_no, null, part
 from parts
 union all
-select delivery_id, sheet_kind, source_row, site_language, concept,
+select delivery_id, sheet_kind, source_row, site_id, site_language, concept,
        'piece', part_no, piece_no, piece
 from pieces

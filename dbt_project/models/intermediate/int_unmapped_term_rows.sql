@@ -1,3 +1,4 @@
+{{ config(tags=['as_of_scoped']) }}
 -- One row per landing row of a current delivery and term that no code list knows, with the
 -- concept it was written for (from int_cell_codes). Feeds dq_unmapped_terms and the
 -- unmapped_term warning.
@@ -17,4 +18,4 @@ from {{ ref('int_cell_codes') }} as c
 inner join sheet_rows as r
     on r.delivery_id = c.delivery_id and r.sheet_kind = c.sheet_kind and r.source_row = c.source_row
 where len(c.unmapped_terms) > 0
-  and c.delivery_id in (select delivery_id from {{ ref('stg_landing__deliveries') }} where is_current)
+  and c.delivery_id in (select delivery_id from {{ ref('int_deliveries__analysed') }})

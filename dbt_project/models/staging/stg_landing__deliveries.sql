@@ -15,6 +15,5 @@ select
     nullif(split_part(reason, ':', 1), '') as reason_code,
     load_id,
     sheets,
-    ignored_sheets,
-    status = 'current' as is_current
+    ignored_sheets
 from {{ source('landing', 'deliveries') }}

@@ -1,7 +1,7 @@
 -- One row per day from the first January of the earliest registry date to the last day
 -- of the year of the latest data cut (or date of a fact, if later).
 with current_deliveries as (
-    select delivery_id from {{ ref('stg_landing__deliveries') }} where is_current
+    select delivery_id from {{ ref('int_deliveries__analysed') }}
 ),
 
 patients as (

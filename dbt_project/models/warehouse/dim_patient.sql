@@ -25,4 +25,4 @@ select
 from {{ ref('int_patients__validated') }} as p
 left join {{ ref('stg_landing__site_master') }} as s on s.site_id = p.site_id
 left join {{ ref('dim_cancer_type') }} as c on c.cancer_type = p.cancer_type
-where p.is_accepted and p.delivery_id in (select delivery_id from {{ ref('stg_landing__deliveries') }} where is_current)
+where p.is_accepted and p.delivery_id in (select delivery_id from {{ ref('int_deliveries__analysed') }})

@@ -12,4 +12,4 @@ select
     cast(is_surgical as boolean) as is_surgical,
     cast(is_serious as boolean) as is_serious
 from {{ ref('int_events__validated') }}
-where is_accepted and delivery_id in (select delivery_id from {{ ref('stg_landing__deliveries') }} where is_current)
+where is_accepted and delivery_id in (select delivery_id from {{ ref('int_deliveries__analysed') }})

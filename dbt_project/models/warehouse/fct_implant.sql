@@ -9,4 +9,4 @@ select
     cast(pump_model as varchar) as pump_model,
     cast(catheter_model as varchar) as catheter_model
 from {{ ref('int_patients__validated') }}
-where is_accepted and delivery_id in (select delivery_id from {{ ref('stg_landing__deliveries') }} where is_current)
+where is_accepted and delivery_id in (select delivery_id from {{ ref('int_deliveries__analysed') }})

@@ -3,5 +3,5 @@ select cast(patient_key as varchar) as patient_key, cast(drug as varchar) as dru
 from (
     select patient_key, unnest(drugs) as drug
     from {{ ref('int_patients__validated') }}
-    where is_accepted and delivery_id in (select delivery_id from {{ ref('stg_landing__deliveries') }} where is_current)
+    where is_accepted and delivery_id in (select delivery_id from {{ ref('int_deliveries__analysed') }})
 )

@@ -7,4 +7,4 @@ select
     cast(exit_reason as varchar) as exit_reason,
     cast(exit_category as varchar) as exit_category
 from {{ ref('int_exits__validated') }}
-where is_accepted and delivery_id in (select delivery_id from {{ ref('stg_landing__deliveries') }} where is_current)
+where is_accepted and delivery_id in (select delivery_id from {{ ref('int_deliveries__analysed') }})

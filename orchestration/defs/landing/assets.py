@@ -13,12 +13,17 @@ from orchestration.defs.landing.partitions import SITE_PARTITIONS
 from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
 from registry import landing
 from registry.config import RegistryConfig
+from registry.landing.mappings import MappingsError, load_mappings, read_mappings
+from registry.landing.recognition import vocabulary
 
 OWNERS = ["team:data-engineering"]
 GROUP = "landing"
 
 SITE_MASTER = dg.AssetKey(["landing", "site_master"])
 INBOX_STRAYS = dg.AssetKey(["landing", "inbox_strays"])
+# The mapping overrides (REGISTRY_MAPPINGS), one table each.
+MAPPING_TABLES = ("header_overrides", "term_overrides", "not_collected")
+MAPPING_KEYS = {table: dg.AssetKey(["landing", table]) for table in MAPPING_TABLES}
 # Tables written by a site's load, one asset each so that dbt sources attach to them.
 SITE_LOAD_TABLES = ("deliveries", "patients", "visits", "events", "exits", "sheet_loads", "note_rows")
 SITE_LOAD_KEYS = {table: dg.AssetKey(["landing", table]) for table in SITE_LOAD_TABLES}
@@ -34,9 +39,20 @@ SITE_TABLE_DESCRIPTIONS = {
 
 
 def file_version(path: Path) -> str:
-    """Data version of a configuration file: its content's SHA-256 (so an unchanged file
-    re-read leaves everything downstream in sync)."""
+    """Data version of a configuration file or folder: its content's SHA-256 (so an unchanged
+    file re-read leaves everything downstream in sync)."""
+    if path.is_dir():
+        digest = hashlib.sha256()
+        for child in sorted(p for p in path.rglob("*") if p.is_file()):
+            digest.update(child.relative_to(path).as_posix().encode() + b"\0" + child.read_bytes())
+        return digest.hexdigest()[:16]
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else "missing"
+
+
+# What recognises a site's columns (dictionaries, keywords, value rules, code lists): a new
+# version of them makes the landing stale in Dagster, and the next load lands again, from the
+# archive, the deliveries whose recognition changes.
+RECOGNITION_VERSION = vocabulary().digest[:16]
 
 
 @dg.asset(
@@ -92,6 +108,40 @@ def inbox_strays(context: dg.AssetExecutionContext, registry: RegistryConfig,
             key,
             deps=[SITE_MASTER],
             group_name=GROUP,
+            kinds={"python", "duckdb", "csv"},
+            owners=OWNERS,
+            description=f"`landing.{table}`: the {table.replace('_', ' ')} of the mappings folder "
+            "(REGISTRY_MAPPINGS), validated line by line. Overrides win over the shipped dictionaries "
+            "and code lists; a change re-lands the deliveries it affects.",
+        )
+        for table, key in MAPPING_KEYS.items()
+    ],
+    name="mapping_overrides",
+    pool=WAREHOUSE_POOL,
+)
+def mapping_overrides(registry: RegistryConfig, warehouse: WarehouseResource):
+    """Loads the mappings folder; a bad line fails the asset with every problem listed."""
+    folder = registry.path("mappings")
+    try:
+        with warehouse.get_connection() as con:
+            loaded = load_mappings(con, folder)
+    except MappingsError as exc:
+        raise dg.Failure(description=f"The mappings folder {folder} has errors, nothing loaded:\n{exc}") from None
+    version = dg.DataVersion(file_version(folder))
+    counts = {"header_overrides": len(loaded.header_overrides), "term_overrides": len(loaded.term_overrides),
+              "not_collected": len(loaded.not_collected)}
+    for table, key in MAPPING_KEYS.items():
+        yield dg.MaterializeResult(asset_key=key, data_version=version,
+                                   metadata={"rows": counts[table], "folder": dg.MetadataValue.path(str(folder))})
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            key,
+            deps=[SITE_MASTER, MAPPING_KEYS["header_overrides"]],
+            code_version=RECOGNITION_VERSION,
+            group_name=GROUP,
             kinds={"python", "duckdb", "excel"},
             owners=OWNERS,
             partitions_def=SITE_PARTITIONS,
@@ -116,29 +166,40 @@ def site_landing(context: dg.AssetExecutionContext, registry: RegistryConfig, wa
             "REGISTRY_PSEUDONYM_KEY is not set: patient keys use the development key, which is not "
             "secret. Set the variable for real data."
         )
-    inbox, run_id = registry.path("inbox"), context.run.run_id
-    totals: dict[str, int] = {"files_new": 0, "files_loaded": 0, "files_rejected": 0}
+    inbox, archive, run_id = registry.path("inbox"), registry.path("archive"), context.run.run_id
+    totals: dict[str, int] = {"files_new": 0, "files_loaded": 0, "files_rejected": 0, "files_held": 0,
+                              "files_relanded": 0}
     warnings: dict[str, int] = {}
     with warehouse.get_connection() as con:
+        mappings = read_mappings(registry.path("mappings"),
+                                 [r[0] for r in con.execute("select site_id from landing.site_master").fetchall()])
         for site_id in context.partition_keys:
-            scan = landing.register_site(con, inbox, site_id, load_id=run_id)
+            scan = landing.register_site(con, inbox, site_id, load_id=run_id, archive=archive,
+                                         max_file_mb=registry.max_file_mb)
             report = landing.load_site(con, inbox=inbox, site_id=site_id, load_id=run_id,
-                                       pseudonym_key=registry.secret_key())
+                                       pseudonym_key=registry.secret_key(), archive=archive, mappings=mappings,
+                                       max_file_mb=registry.max_file_mb, max_sheet_mb=registry.max_sheet_mb,
+                                       max_rows_per_sheet=registry.max_rows_per_sheet)
             totals["files_new"] += scan.n_new
             totals["files_loaded"] += len(report.files_loaded)
             totals["files_rejected"] += len(report.files_rejected)
+            totals["files_held"] += len(report.files_held)
+            totals["files_relanded"] += len(report.files_relanded)
             for line in [*scan.problems, *report.problems]:
                 warnings[line] = warnings.get(line, 0) + 1
             for table, key in SITE_LOAD_KEYS.items():
                 metadata = ({"files_seen": scan.files_seen, "files_new": scan.n_new,
-                             "current_file": report.current_file or ""}
+                             "current_file": report.current_file or "",
+                             "held": dg.MetadataValue.json(report.files_held),
+                             "rejected": dg.MetadataValue.json(report.files_rejected)}
                             if table == "deliveries" else report.metadata_for(table))
                 context.add_asset_metadata(metadata, asset_key=key, partition_key=site_id)
     for line in warnings:
         context.log.warning(line)
     context.log.info(
         f"{len(context.partition_keys)} site(s): {totals['files_new']} new file(s), "
-        f"{totals['files_loaded']} loaded, {totals['files_rejected']} rejected."
+        f"{totals['files_loaded']} loaded, {totals['files_rejected']} rejected, {totals['files_held']} held, "
+        f"{totals['files_relanded']} landed again."
     )
     # Each site's partition carries its own counts (above), not the run's.
     for key in SITE_LOAD_KEYS.values():

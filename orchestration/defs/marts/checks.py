@@ -7,7 +7,8 @@ from orchestration.automation import WITH_ITS_ASSET
 from orchestration.defs.marts.assets import MART_KEYS
 from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
 from registry.config import RegistryConfig
-from registry.marts import gates
+from registry.landing.suggestions import term_suggestions
+from registry.marts import audit, gates, read_marts
 
 
 @dg.asset_check(
@@ -70,11 +71,38 @@ def rejected_share_below_threshold(registry: RegistryConfig, warehouse: Warehous
 def no_unmapped_terms(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.get_connection() as con:
         n, terms = gates.n_unmapped_terms(con), gates.unmapped_terms(con)
+        suggestions = term_suggestions(con, top=1)
     return dg.AssetCheckResult(
         passed=n == 0,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"distinct_unmapped_terms": n, "terms": dg.MetadataValue.json(terms)},
+        metadata={"distinct_unmapped_terms": n, "terms": dg.MetadataValue.json(terms),
+                  # rows ready for term_overrides.csv (`registry mappings suggest` writes them all)
+                  "suggestions": dg.MetadataValue.json(suggestions[:50])},
     )
 
 
-MART_CHECKS = [has_patients, total_matches_star, rejected_share_below_threshold, no_unmapped_terms]
+@dg.asset_check(
+    asset=MART_KEYS["cancer_types"],
+    blocking=True,
+    pool=WAREHOUSE_POOL,
+    automation_condition=WITH_ITS_ASSET,
+    description="The attacker's audit of the marts as they would be published: for every withheld "
+    "count, the range the published figures allow (linear programming over every published "
+    "relation) must not pin it down. Blocks the publish otherwise.",
+)
+def no_disclosive_cells(registry: RegistryConfig, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.get_connection() as con:
+        marts = read_marts(con)
+    result = audit(marts, registry.small_cell_max)
+    unprotected = result[~result["protected"].astype(bool)] if len(result) else result
+    return dg.AssetCheckResult(
+        passed=len(unprotected) == 0,
+        metadata={"cells_audited": len(result), "disclosive_cells": len(unprotected),
+                  "small_cell_max": registry.small_cell_max,
+                  "disclosive": dg.MetadataValue.json(unprotected[["cell", "mart", "lower", "upper"]]
+                                                      .astype(str).to_dict(orient="records")[:20])},
+    )
+
+
+MART_CHECKS = [has_patients, total_matches_star, rejected_share_below_threshold, no_unmapped_terms,
+               no_disclosive_cells]
