@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs.landing.assets import inbox_strays, site_landing, site_master
+from orchestration.defs.landing.assets import (
+    inbox_strays,
+    mapping_overrides,
+    site_landing,
+    site_master,
+)
 from orchestration.defs.landing.checks import LANDING_CHECKS
 from orchestration.defs.landing.sensors import inbox_sensor
 from orchestration.defs.marts.assets import outcome_marts
 from orchestration.defs.marts.checks import MART_CHECKS
+from orchestration.defs.operations.analyses import OPERATION_JOBS
 from orchestration.defs.operations.cli_logger import registry_cli_logger
 from orchestration.defs.operations.failures import run_failure_summary
 from orchestration.defs.operations.jobs import full_build_job
@@ -35,9 +41,10 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
 def definitions_for(config: RegistryConfig) -> dg.Definitions:
     """The definitions with the resources of ``config`` (``defs`` uses the environment's)."""
     return dg.Definitions(
-        assets=[site_master, inbox_strays, site_landing, registry_dbt_models, outcome_marts, published_marts],
+        assets=[site_master, mapping_overrides, inbox_strays, site_landing, registry_dbt_models, outcome_marts,
+                published_marts],
         asset_checks=[*LANDING_CHECKS, *MART_CHECKS],
-        jobs=[full_build_job],
+        jobs=[full_build_job, *OPERATION_JOBS],
         schedules=[nightly_full_build],
         sensors=[inbox_sensor, automation_sensor, run_failure_summary],
         resources=resources_for(config),

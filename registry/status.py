@@ -6,6 +6,7 @@ import duckdb
 import pandas as pd
 
 from registry.marts.frames import frame
+from registry.reasons import field_for
 
 
 def site_status(con: duckdb.DuckDBPyConnection, site: str | None = None) -> pd.DataFrame:
@@ -40,10 +41,13 @@ def stray_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def rejected_rows(con: duckdb.DuckDBPyConnection, site: str | None = None) -> pd.DataFrame:
-    """Every rejected row of the current deliveries: site, file, sheet, row, reasons."""
-    return frame(con, """
-        select site_id, file_name, sheet_name, source_row, reasons
+    """Every rejected row of the current deliveries: site, file, sheet, row, the field to
+    correct (``registry.reasons``) and all reasons."""
+    rows = frame(con, """
+        select site_id, file_name, sheet_kind, sheet_name, source_row, reasons
         from dq.dq_rejections
         where $site is null or site_id = $site
         order by site_id, file_name, sheet_name, source_row
     """, {"site": site})
+    rows.insert(5, "column", [field_for(r, k) for r, k in zip(rows["reasons"], rows["sheet_kind"])])
+    return rows.drop(columns="sheet_kind")

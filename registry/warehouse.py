@@ -12,6 +12,7 @@ a bounded time, then fails with a message that says so (never silently).
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -75,3 +76,39 @@ def table_row_counts(con: duckdb.DuckDBPyConnection, *,
         for schema, table in tables
     )
     return {(s, t): int(n) for s, t, n in con.execute(union).fetchall()}
+
+
+OVERLAY = "overlay"
+
+
+@contextmanager
+def schemas_swapped(con: duckdb.DuckDBPyConnection, swaps: dict[str, str]):
+    """Within the block, queries that name schema ``a`` of ``swaps`` read schema ``swaps[a]``:
+    an in-memory catalog of views over every table of the warehouse, with the swapped
+    schemas in place of the named ones, is made the default catalog. Used to compute the
+    marts of an as-of analysis (built into ``warehouse_as_of_...``) with the marts' own SQL."""
+    tables = con.execute(
+        "select schema_name, table_name from duckdb_tables() where database_name = ? "
+        "union all select schema_name, view_name from duckdb_views() where database_name = ? and not internal",
+        [CATALOG, CATALOG]).fetchall()
+    by_schema: dict[str, set[str]] = {}
+    for schema, table in tables:
+        by_schema.setdefault(schema, set()).add(table)
+    con.execute(f"ATTACH ':memory:' AS {OVERLAY}")
+    try:
+        for schema in sorted(set(by_schema) - set(swaps.values())):
+            source = swaps.get(schema, schema)
+            con.execute(f'CREATE SCHEMA {OVERLAY}."{schema}"')
+            for table in sorted(by_schema.get(source, ())):
+                con.execute(f'CREATE VIEW {OVERLAY}."{schema}"."{table}" AS '
+                            f'SELECT * FROM {CATALOG}."{source}"."{table}"')
+        con.execute(f"USE {OVERLAY}")
+        yield con
+    finally:
+        con.execute(f"USE {CATALOG}")
+        con.execute(f"DETACH {OVERLAY}")
+
+
+def drop_schemas(con: duckdb.DuckDBPyConnection, schemas: list[str]) -> None:
+    for schema in schemas:
+        con.execute(f'DROP SCHEMA IF EXISTS {CATALOG}."{schema}" CASCADE')

@@ -5,9 +5,9 @@ import argparse
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
-from registry.cli import inspect, paper, run, sample
+from registry.cli import deliveries, inspect, paper, run, sample
 
-COMMAND_MODULES = (run, inspect, sample, paper)
+COMMAND_MODULES = (run, inspect, deliveries, sample, paper)
 
 
 def package_version() -> str:

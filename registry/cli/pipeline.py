@@ -57,63 +57,108 @@ def run_log_file(config: RegistryConfig, run_id: str) -> Path:
     return logs / f"run-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{run_id[:8]}.log"
 
 
-def run_pipeline(config: RegistryConfig, display=None):
-    """Materialize every asset over every site, in one in-process run.
+class Session:
+    """The Dagster side of one command: definitions with this configuration, the instance
+    (dead runs cleaned up, the warehouse pool free or waited for), partitions following the
+    site master, and runs executed in process with the command's display."""
+
+    def __init__(self, config: RegistryConfig, display=None):
+        import dagster as dg
+
+        from orchestration.defs.operations.recovery import (
+            clean_up_dead_runs,
+            wait_for_pool,
+        )
+        from orchestration.resources import prepare_dbt_manifest
+        from registry.cli.progress import RunDisplay
+
+        self.config = config
+        self.site_ids = check_inputs(config)
+        # The dbt assets are built from the manifest when their module is imported.
+        prepare_dbt_manifest(config)
+        from orchestration.definitions import definitions_for
+        from orchestration.defs.landing.partitions import (
+            SITE_PARTITIONS,
+            apply_partition_requests,
+            site_partition_requests,
+        )
+
+        self.display = display or RunDisplay(tty=False, log_file=run_log_file(config, "cli"))
+        dagster_home(config)
+        self.instance = dg.DagsterInstance.get()
+        for line in clean_up_dead_runs(self.instance).lines():
+            self.display.line(f"registry: {line}")
+        try:
+            wait_for_pool(self.instance, config.max_wait_seconds, lambda line: self.display.line(f"registry: {line}"))
+        except TimeoutError as exc:
+            raise SystemExit(f"registry: {exc}") from None
+        apply_partition_requests(self.instance, site_partition_requests(
+            self.instance.get_dynamic_partitions(SITE_PARTITIONS.name), self.site_ids))
+        self.partitions = list(self.instance.get_dynamic_partitions(SITE_PARTITIONS.name))
+        self.defs = definitions_for(config)
+
+    def execute(self, job_name: str, **kwargs):
+        """One in-process run of a job, its progress on the display, its logs in the run log."""
+        from orchestration.defs.operations.cli_logger import LISTENERS
+        from orchestration.defs.operations.recovery import owner_tags
+        from registry.cli.progress import DbtOutputSink
+
+        run_id = str(uuid.uuid4())
+        job = self.defs.resolve_job_def(job_name)
+        run_config = {**kwargs.pop("run_config", {}), "loggers": {"registry_cli": {}}}
+        tags = {**kwargs.pop("tags", {}), **owner_tags()}
+        LISTENERS.append(self.display.on_log)
+        try:
+            with PoolWatch(self.instance, run_id, self.config.max_wait_seconds, self.display.line), \
+                    contextlib.redirect_stdout(DbtOutputSink(self.display)):
+                # The display shows progress and each warning once; the whole log goes to its file.
+                return job.execute_in_process(run_config=run_config, instance=self.instance, tags=tags,
+                                              run_id=run_id, raise_on_error=False, **kwargs)
+        finally:
+            LISTENERS.remove(self.display.on_log)
+
+
+def run_pipeline(config: RegistryConfig, display=None, sites: list[str] | None = None):
+    """Materialize every asset over every site, in one in-process run; with ``sites``, load only
+    those sites (a run each), then build and publish everything downstream in one more run.
 
     Before it starts, runs of dead processes are failed and their pool slots freed; while a
     live run holds the warehouse it waits, saying so, for at most `max_wait_seconds`.
-    ``display`` (a ``progress.RunDisplay``) shows progress; by default plain lines on stdout."""
-    import dagster as dg
+    ``display`` (a ``progress.RunDisplay``) shows progress; by default plain lines."""
+    from orchestration.defs.landing.assets import SITE_LOAD_KEYS
+    from orchestration.defs.landing.partitions import all_sites_tags
 
-    from orchestration.defs.operations.cli_logger import LISTENERS
-    from orchestration.defs.operations.recovery import (
-        clean_up_dead_runs,
-        owner_tags,
-        wait_for_pool,
-    )
-    from orchestration.resources import prepare_dbt_manifest
-    from registry.cli.progress import DbtOutputSink, RunDisplay
+    session = Session(config, display)
+    unknown = sorted(set(sites or []) - set(session.site_ids))
+    if unknown:
+        raise SystemExit(f"registry: not sites of the site master: {', '.join(unknown)}")
+    with session.display:
+        if not sites:
+            return session.execute("registry_full_build", tags=all_sites_tags(session.partitions))
+        site_keys = set(SITE_LOAD_KEYS.values())
+        for site in sites:
+            result = session.execute("registry_full_build", partition_key=site, asset_selection=list(site_keys))
+            if not result.success:
+                return result
+        everything_else = [key for key in session.defs.resolve_asset_graph().get_all_asset_keys()
+                           if key not in site_keys and session.defs.resolve_asset_graph().get(key).is_materializable]
+        return session.execute("registry_full_build", asset_selection=everything_else)
 
-    site_ids = check_inputs(config)
-    # The dbt assets are built from the manifest when their module is imported.
-    prepare_dbt_manifest(config)
-    from orchestration.definitions import definitions_for
-    from orchestration.defs.landing.partitions import (
-        SITE_PARTITIONS,
-        all_sites_tags,
-        apply_partition_requests,
-        site_partition_requests,
-    )
 
-    run_id = str(uuid.uuid4())
-    display = display or RunDisplay(tty=False, log_file=run_log_file(config, run_id))
-    say = display.line
-    dagster_home(config)
-    instance = dg.DagsterInstance.get()
-    for line in clean_up_dead_runs(instance).lines():
-        say(f"registry: {line}")
-    try:
-        wait_for_pool(instance, config.max_wait_seconds, lambda line: say(f"registry: {line}"))
-    except TimeoutError as exc:
-        raise SystemExit(f"registry: {exc}") from None
-    apply_partition_requests(
-        instance, site_partition_requests(instance.get_dynamic_partitions(SITE_PARTITIONS.name), site_ids))
-    partitions = instance.get_dynamic_partitions(SITE_PARTITIONS.name)
-    job = definitions_for(config).resolve_job_def("registry_full_build")
-    LISTENERS.append(display.on_log)
-    try:
-        with display, PoolWatch(instance, run_id, config.max_wait_seconds, say), \
-                contextlib.redirect_stdout(DbtOutputSink(display)):
-            return job.execute_in_process(
-                # The display shows progress and each warning once; the whole log goes to its file.
-                run_config={"loggers": {"registry_cli": {}}},
-                instance=instance,
-                tags={**all_sites_tags(list(partitions)), **owner_tags()},
-                run_id=run_id,
-                raise_on_error=False,
-            )
-    finally:
-        LISTENERS.remove(display.on_log)
+def run_as_of(config: RegistryConfig, as_of: str, display=None):
+    """The as-of analysis of a date (job ``as_of_analysis``), published under as-of/<date>/."""
+    session = Session(config, display)
+    with session.display:
+        return session.execute("as_of_analysis",
+                               run_config={"ops": {"as_of_publish": {"config": {"as_of": as_of}}}})
+
+
+def release(config: RegistryConfig, site: str, file: str, released_by: str, display=None):
+    """Release a held delivery (job ``release_held_delivery``)."""
+    session = Session(config, display)
+    with session.display:
+        return session.execute("release_held_delivery", run_config={"ops": {"release_held": {"config": {
+            "site_id": site, "file": file, "released_by": released_by}}}})
 
 
 class PoolWatch:

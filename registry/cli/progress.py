@@ -26,8 +26,11 @@ from rich.progress import (
 DBT_PROGRESS = re.compile(r"^\s*(\d+) of (\d+) (OK|PASS|WARN|FAIL|ERROR|SKIP|NO-OP)\b")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Step keys -> the name of their stage on the data's path.
-STAGES = (("site_master", "landing"), ("inbox_strays", "landing"), ("site_landing", "landing"),
-          ("registry_dbt_models", "dbt"), ("outcome_marts", "marts"), ("publish", "publish"))
+STAGES = (("site_master", "landing"), ("mapping_overrides", "landing"), ("inbox_strays", "landing"),
+          ("site_landing", "landing"), ("registry_dbt_models", "dbt"), ("outcome_marts", "marts"),
+          ("publish", "publish"), ("as_of_publish", "as-of"), ("release_held", "release"))
+# Lines of the libraries' own bookkeeping: kept in the run log, not shown.
+QUIET = ("Running dbt command", "Finished dbt command", "Copying `", "A dbt subsetted execution")
 
 
 def stage_of(step_key: str | None) -> str | None:
@@ -102,7 +105,8 @@ class RunDisplay:
         elif level >= logging.WARNING and event_type is None:
             # shown once each, with its count, when the run ends
             self.warnings[message.splitlines()[0] if message else ""] += 1
-        elif level == logging.INFO and event_type is None and step_key and stage != "dbt":
+        elif (level == logging.INFO and event_type is None and step_key and stage != "dbt"
+              and not message.startswith(QUIET)):
             self.line(f"{stage:<8}{message.splitlines()[0]}")
 
     def on_dbt_output(self, text: str) -> None:

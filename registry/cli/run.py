@@ -12,13 +12,23 @@ from registry.config import PROJECT_ROOT, RegistryConfig
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from registry.cli.pipeline import run_log_file
+    from registry.cli.pipeline import run_as_of, run_log_file
     from registry.cli.progress import RunDisplay
 
     config = RegistryConfig.from_env()
+    if args.dry_run:
+        return dry_run(config, args.site)
     log_file = run_log_file(config, "cli")
     display = RunDisplay(sys.stdout, tty=sys.stdout.isatty() and not args.plain, log_file=log_file)
-    result = run_pipeline(config, display)
+    if args.as_of:
+        result = run_as_of(config, args.as_of, display)
+        print(f"Run log:   {log_file}")
+        if not result.success:
+            print(f"registry run --as-of failed: {first_failure(result)}", file=sys.stderr)
+            return 1
+        print(f"As-of {args.as_of} publish: {config.path('publish_dir') / 'as-of' / args.as_of}")
+        return 0
+    result = run_pipeline(config, display, sites=args.site)
     print(f"Run log:   {log_file}")
     if not result.success:
         print(f"registry run failed: {first_failure(result)}", file=sys.stderr)
@@ -27,6 +37,35 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"Warehouse: {config.warehouse}")
     print(f"Marts:     {publish / 'marts.duckdb'} (and {publish}/*.parquet, {publish / 'registry_marts.xlsx'})")
     print(f"Report:    {publish / 'report.html'}")
+    return 0
+
+
+def dry_run(config: RegistryConfig, sites: list[str] | None) -> int:
+    """What a run would load, hold, reject or ignore; writes nothing."""
+    import pandas as pd
+
+    from registry.cli.inspect import open_warehouse, show
+    from registry.landing.limits import WorkbookLimits
+    from registry.landing.mappings import MappingsError, read_mappings
+    from registry.landing.preview import preview
+
+    with open_warehouse(config) as con:
+        known = [r[0] for r in con.execute("select site_id from landing.site_master").fetchall()]
+        unknown = sorted(set(sites or []) - set(known))
+        if unknown:
+            print(f"registry run --dry-run: not sites of the site master: {', '.join(unknown)}")
+            return 2
+        try:
+            mappings = read_mappings(config.path("mappings"), known)
+        except MappingsError as exc:
+            print(f"registry run --dry-run: the mappings folder has errors:\n{exc}")
+            return 1
+        rows = preview(con, config.path("inbox"), pseudonym_key=config.secret_key(), mappings=mappings,
+                       limits=WorkbookLimits(config.max_file_mb, config.max_sheet_mb, config.max_rows_per_sheet),
+                       sites=sites)
+    show(pd.DataFrame(rows, columns=["site_id", "file_path", "would", "reason"]),
+         "Nothing new: a run would load nothing.")
+    print("(dry run: nothing was written)")
     return 0
 
 
@@ -55,6 +94,13 @@ def add_parsers(commands) -> None:
         "On a terminal a progress display, elsewhere plain lines; each distinct warning once.",
     )
     run.add_argument("--plain", action="store_true", help="plain lines even on a terminal")
+    run.add_argument("--site", action="append", metavar="SITE",
+                     help="load only this site's deliveries (repeatable), then build and publish")
+    run.add_argument("--dry-run", action="store_true",
+                     help="say what would load, be held, rejected or ignored; write nothing")
+    run.add_argument("--as-of", metavar="YYYY-MM-DD",
+                     help="publish the analysis as of a date (each site's newest accepted cut on or "
+                          "before it) under as-of/<date>/, beside the current publish")
     run.set_defaults(func=cmd_run)
 
     dev = commands.add_parser(

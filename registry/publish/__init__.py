@@ -19,8 +19,13 @@ from .atomic import (
     publish,
 )
 from .site_feedback import FEEDBACK_DIR, SiteFeedback, write_site_feedback
-from .warehouse_inputs import follow_up_from_warehouse, site_feedback_from_warehouse
+from .warehouse_inputs import (
+    follow_up_from_warehouse,
+    provenance_from_warehouse,
+    site_feedback_from_warehouse,
+)
 
 __all__ = ["AS_OF", "FEEDBACK_DIR", "HISTORY", "MANIFEST", "MARTS_DUCKDB", "REPORT", "WORKBOOK",
            "PublishResult", "SiteFeedback", "follow_up_from_warehouse", "format_publishes",
-           "list_publishes", "publish", "site_feedback_from_warehouse", "write_site_feedback"]
+           "list_publishes", "provenance_from_warehouse", "publish", "site_feedback_from_warehouse",
+           "write_site_feedback"]

@@ -9,6 +9,7 @@ identifiers (the landing zone keeps none); the feedback writer screens again.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import duckdb
 import pandas as pd
@@ -17,6 +18,29 @@ from registry.landing.suggestions import header_suggestions, term_suggestions
 from registry.reasons import field_for
 
 from .site_feedback import SiteFeedback
+
+
+def provenance_from_warehouse(con: duckdb.DuckDBPyConnection, load_id: str, *,
+                              code_revision: str | None = None) -> dict:
+    """What a publish rests on: every delivery the analysed cuts came from or passed over
+    (site, file, data cut, status), the loads behind the current cuts, the time."""
+    deliveries = con.execute(
+        """
+        select site_id, file_name, cast(data_cut as varchar) as data_cut, status, load_id
+        from landing.deliveries
+        where status in ('current', 'superseded', 'held', 'rejected', 'duplicate')
+        order by site_id, data_cut, file_name
+        """
+    ).df()
+    current = deliveries[deliveries["status"] == "current"]
+    return {
+        "data_cut": current["data_cut"].max() if len(current) else None,
+        "load_id": load_id,
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "load_ids": sorted(set(current["load_id"].dropna())),
+        "deliveries": deliveries.drop(columns=["load_id"]).to_dict(orient="records"),
+        "git_revision": code_revision,
+    }
 
 
 def follow_up_from_warehouse(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -12,7 +12,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.landing.assets import INBOX_STRAYS, SITE_LOAD_KEYS, SITE_MASTER
+from orchestration.defs.landing.assets import (
+    INBOX_STRAYS,
+    MAPPING_KEYS,
+    SITE_LOAD_KEYS,
+    SITE_MASTER,
+    file_version,
+)
 from orchestration.defs.landing.partitions import (
     SITE_PARTITIONS,
     all_sites_tags,
@@ -26,7 +32,8 @@ from registry.landing.deliveries import file_sha256
 # run over every site instead of a run each; unchanged sites load nothing.
 MAX_RUNS_PER_TICK = 4
 
-LANDING_SELECTION = dg.AssetSelection.assets(SITE_MASTER, INBOX_STRAYS, *SITE_LOAD_KEYS.values())
+LANDING_SELECTION = dg.AssetSelection.assets(SITE_MASTER, *MAPPING_KEYS.values(), INBOX_STRAYS,
+                                             *SITE_LOAD_KEYS.values())
 
 
 def inbox_files(inbox: Path, previous: dict[str, str]) -> dict[str, str]:
@@ -61,10 +68,12 @@ def by_folder(files: dict[str, str], sites: set[str]) -> tuple[dict[str, str], s
     target=LANDING_SELECTION,
     minimum_interval_seconds=15,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Watches REGISTRY_INBOX and the site master. A new or changed delivery requests a "
-    f"load of its site only (more than {MAX_RUNS_PER_TICK} sites at once, or a changed site master: "
-    "one run over every site); files outside the site folders are listed by `inbox_strays`. Site "
-    "partitions follow the site master. A file touched without a change of content requests nothing.",
+    description="Watches REGISTRY_INBOX, the site master and the mappings folder. A new or changed "
+    f"delivery requests a load of its site only (more than {MAX_RUNS_PER_TICK} sites at once, a "
+    "changed site master or changed mapping overrides: one run over every site, which lands again "
+    "from the archive the deliveries whose recognition changes); files outside the site folders are "
+    "listed by `inbox_strays`. Site partitions follow the site master. A file touched without a "
+    "change of content requests nothing.",
 )
 def inbox_sensor(context: dg.SensorEvaluationContext, registry: RegistryConfig):
     cursor = json.loads(context.cursor) if context.cursor else {}
@@ -74,14 +83,15 @@ def inbox_sensor(context: dg.SensorEvaluationContext, registry: RegistryConfig):
     except (OSError, SiteMasterError, ValueError) as exc:
         return dg.SkipReason(f"The site master cannot be read, nothing requested: {exc}")
     master = hashlib.sha256(sites_csv.read_bytes()).hexdigest()[:16]
+    mappings = file_version(registry.path("mappings"))
     files = inbox_files(registry.path("inbox"), cursor.get("files", {}))
     sites, strays = by_folder(files, set(site_ids))
-    new_cursor = json.dumps({"master": master, "sites": sites, "strays": strays, "files": files},
-                            sort_keys=True)
+    new_cursor = json.dumps({"master": master, "mappings": mappings, "sites": sites, "strays": strays,
+                             "files": files}, sort_keys=True)
 
     previous_sites = cursor.get("sites", {})
     changed = sorted(site for site, digest in sites.items() if previous_sites.get(site) != digest)
-    master_changed = cursor.get("master") != master
+    master_changed = cursor.get("master") != master or cursor.get("mappings") != mappings
     strays_changed = cursor.get("strays") != strays
     existing = context.instance.get_dynamic_partitions(SITE_PARTITIONS.name)
     partitions = site_partition_requests(existing, site_ids)
@@ -93,7 +103,8 @@ def inbox_sensor(context: dg.SensorEvaluationContext, registry: RegistryConfig):
     state = hashlib.sha256(new_cursor.encode()).hexdigest()[:12]
     site_keys = list(SITE_LOAD_KEYS.values())
     if master_changed or len(changed) > MAX_RUNS_PER_TICK:
-        requests = [dg.RunRequest(run_key=f"all:{state}", asset_selection=[SITE_MASTER, INBOX_STRAYS, *site_keys],
+        requests = [dg.RunRequest(run_key=f"all:{state}",
+                                  asset_selection=[SITE_MASTER, *MAPPING_KEYS.values(), INBOX_STRAYS, *site_keys],
                                   tags=all_sites_tags(ordered))] if ordered else []
     else:
         requests = [dg.RunRequest(run_key=f"{site}:{state}", partition_key=site, asset_selection=site_keys)

@@ -1,7 +1,8 @@
-"""Publish: marts.duckdb, Parquet, Excel and the HTML report, swapped in atomically."""
+"""Publish: marts.duckdb, Parquet, Excel, the HTML report and the site feedback workbooks,
+switched in at once, after the gate."""
 
-import datetime as dt
 import subprocess
+from functools import cache
 
 import dagster as dg
 
@@ -15,36 +16,31 @@ from registry.marts import paper, read_marts
 PUBLISHED = dg.AssetKey(["publish", "published_marts"])
 
 
-def git_revision() -> str | None:
+@cache
+def code_revision() -> str | None:
+    """The checkout's git revision, when there is one (recorded with each publish)."""
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5, check=True,
-        )
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT,
+                             capture_output=True, text=True, timeout=5, check=True)
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
 
 
-def read_provenance(con, run_id: str) -> dict:
-    deliveries = con.execute(
-        """
-        select site_id, file_name, cast(data_cut as varchar) as data_cut, status, load_id
-        from landing.deliveries where status in ('current', 'superseded', 'rejected', 'duplicate')
-        order by site_id, data_cut, file_name
-        """
-    ).fetchdf()
-    data_cut = con.execute(
-        "select cast(max(data_cut) as varchar) from landing.deliveries where status = 'current'"
-    ).fetchone()[0]
-    return {
-        "data_cut": data_cut,
-        "load_id": run_id,
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "load_ids": sorted(set(deliveries.loc[deliveries["status"] == "current", "load_id"].dropna())),
-        "deliveries": deliveries.drop(columns=["load_id"]).to_dict(orient="records"),
-        "git_revision": git_revision(),
-    }
+def publish_from_warehouse(con, registry: RegistryConfig, load_id: str, *, marts=None, as_of=None):
+    """Publish ``marts`` (default: those stored in the warehouse) with what the publish shows
+    beside them, read from the warehouse."""
+    marts = read_marts(con) if marts is None else marts
+    return publish.publish(
+        marts, registry.path("publish_dir"),
+        publish.provenance_from_warehouse(con, load_id, code_revision=code_revision()),
+        # the report shows the paper's figures beside the marts' (registry compare-paper)
+        comparison=paper.compare(marts),
+        small_cell_max=registry.small_cell_max,
+        follow_up=publish.follow_up_from_warehouse(con),
+        site_feedback=publish.site_feedback_from_warehouse(con),
+        as_of=as_of,
+    )
 
 
 @dg.asset(
@@ -57,10 +53,11 @@ def read_provenance(con, run_id: str) -> dict:
     automation_condition=dg.AutomationCondition.eager()
     & dg.AutomationCondition.all_deps_blocking_checks_passed(),
     description="The outcome marts published to REGISTRY_PUBLISH_DIR: marts.duckdb (schema "
-    "main, opened read-only by analysts), one Parquet file per mart, registry_marts.xlsx and "
-    "report.html. Files are built aside and renamed into place, so a reader sees the previous "
-    "publish or this one, never a mix. Refuses to publish unless every blocking check upstream "
-    "(dbt tests, mart gates) ran and passed against the latest data.",
+    "main, opened read-only by analysts), one Parquet file per mart, registry_marts.xlsx, "
+    "report.html and a feedback workbook per site in its language. Every publish is kept under "
+    "history/; the current one is switched in at once, so a reader sees the previous publish or "
+    "this one, never a mix. Refuses to publish unless every blocking check upstream (dbt "
+    "tests, landing and mart gates, the disclosure audit) ran and passed against the latest data.",
 )
 def published_marts(
     context: dg.AssetExecutionContext, registry: RegistryConfig, warehouse: WarehouseResource
@@ -73,23 +70,19 @@ def published_marts(
             "against the data to publish; the previous publish stays. " + "; ".join(unmet[:10]),
             metadata={"unmet_checks": dg.MetadataValue.json(unmet)},
         )
-    publish_dir = registry.path("publish_dir")
     with warehouse.get_connection() as con:
-        marts = read_marts(con)
-        provenance = read_provenance(con, context.run.run_id)
-    # The report shows the paper's figures beside the marts' (registry compare-paper).
-    comparison = paper.compare(marts)
-    result = publish.publish(marts, publish_dir, provenance, comparison=comparison)
-    context.log.info(f"Published {len(marts)} marts to {publish_dir} ({len(checks)} blocking checks passed)")
+        result = publish_from_warehouse(con, registry, context.run.run_id)
+    context.log.info(f"Published {len(result.row_counts)} marts to {result.location} "
+                     f"({len(checks)} blocking checks passed)")
     return dg.MaterializeResult(
         metadata={
             "blocking_checks_passed": len(checks),
-            "publish_dir": dg.MetadataValue.path(str(publish_dir)),
+            "publish_dir": dg.MetadataValue.path(str(result.location)),
             "marts_duckdb": dg.MetadataValue.path(str(result.marts_duckdb)),
             "report": dg.MetadataValue.path(str(result.report)),
-            "paper_figures_matching": f"{int(comparison['matches'].eq(True).sum())} of {len(comparison)}",
+            "history": dg.MetadataValue.path(str(result.history_dir)),
             "publish_id": result.publish_id,
-            "data_cut": provenance["data_cut"] or "",
-            "marts": dg.MetadataValue.json({name: len(frame) for name, frame in marts.items()}),
+            "site_feedback_workbooks": len(result.site_feedback),
+            "marts": dg.MetadataValue.json(result.row_counts),
         }
     )
