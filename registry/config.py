@@ -105,9 +105,10 @@ class RegistryConfig(dg.ConfigurableResource):
         description="Most rows a sheet may hold (REGISTRY_MAX_ROWS_PER_SHEET).",
     )
     min_field_share: float = Field(
-        default=0.5, ge=0, le=1,
-        description="A field the analysis needs counts as delivered when at least this share "
-        "of a current delivery's rows fill it (REGISTRY_MIN_FIELD_SHARE).",
+        default=0.0, ge=0, le=1,
+        description="A field the analysis needs counts as delivered when a column is recognised "
+        "as it and at least this share of a current delivery's rows fill it; 0 asks for the "
+        "column only (REGISTRY_MIN_FIELD_SHARE).",
     )
 
     max_wait_seconds: float = Field(

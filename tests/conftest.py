@@ -76,10 +76,25 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+_PREPARED: list[Path] = []
+
+
+def prepare_code_location() -> Path:
+    """`dbt parse` for the code location's own configuration (read from the environment when
+    `orchestration` was first imported): the dbt assets load from that manifest, whichever
+    configuration a test then runs with. Once per session."""
+    from orchestration.resources import CONFIG, prepare_dbt_manifest
+
+    if not _PREPARED:
+        _PREPARED.append(prepare_dbt_manifest(CONFIG))
+    return _PREPARED[0]
+
+
 def execute(config: RegistryConfig, dagster_home: Path, extra_env: dict[str, str] | None = None):
     """`registry run`'s pipeline with the contract's variables describing ``config``."""
     from registry.cli.pipeline import run_pipeline
 
+    prepare_code_location()
     with environment({**config.environment(), **(extra_env or {}), "DAGSTER_HOME": str(dagster_home)}):
         return run_pipeline(RegistryConfig.from_env(dict(os.environ)))
 
@@ -112,9 +127,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
 def dbt_manifest() -> Path:
     """`dbt parse` for the code location's configuration (the environment's), as the CLI
     and CI do before the definitions are imported; the manifest's path."""
-    from orchestration.resources import CONFIG, prepare_dbt_manifest
-
-    return prepare_dbt_manifest(CONFIG)
+    return prepare_code_location()
 
 
 @pytest.fixture(scope="session")

@@ -192,12 +192,13 @@ class PoolWatch:
                 info = self.instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL)
             except Exception:  # noqa: BLE001 - a watch must never break the run
                 continue
-            if self.run_id in {step.run_id for step in info.pending_steps}:
+            # our steps queue behind each other in the pool too: only another run's claim is a wait
+            others = {slot.run_id for slot in info.claimed_slots} - {self.run_id}
+            if others and self.run_id in {step.run_id for step in info.pending_steps}:
                 if waiting_since is None:
                     waiting_since = time.monotonic()
-                    holders = ", ".join(pool_holders(self.instance, exclude=self.run_id)) or "another run"
-                    self.say(f"registry: waiting for {holders}, which holds the warehouse "
-                             f"(at most {self.timeout:.0f} s)")
+                    self.say(f"registry: waiting for run {', '.join(sorted(others))}, which holds the "
+                             f"warehouse (at most {self.timeout:.0f} s)")
                 elif time.monotonic() - waiting_since > self.timeout:
                     self.timed_out = True
                     _thread.interrupt_main()

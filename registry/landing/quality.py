@@ -5,6 +5,8 @@ rejected files that arrived after it (a problem nobody has fixed yet).
 """
 from __future__ import annotations
 
+import json
+
 STRUCTURE_REASONS = ("missing_required_column", "no_patients_sheet", "ambiguous_column")
 
 
@@ -81,9 +83,10 @@ def _missing_words() -> list[str]:
 
 
 def missing_analysis_fields(con, min_share: float) -> list[dict[str, object]]:
-    """Sheets of current deliveries that lack a field the marts use, or fill it in fewer than
-    ``min_share`` of their data rows (a blank cell or a missing-value word is not filled),
-    less what landing.not_collected declares for the site (``*`` rows for every site).
+    """Sheets of current deliveries that lack a field the marts use (no column recognised as
+    it: an unknown header loses a whole column), or fill it in fewer than ``min_share`` of
+    their data rows (a blank cell or a missing-value word is not filled; 0 asks only for the
+    column), less what landing.not_collected declares for the site (``*`` rows for every site).
 
     One row per sheet: site_id, delivery_id, file_path, file_name, sheet_kind, sheet_name,
     data_rows, missing (the requirements not met: a field, or ``eq5d``), shares
@@ -117,11 +120,14 @@ def missing_analysis_fields(con, min_share: float) -> list[dict[str, object]]:
             if not n:
                 continue
             skip = declared.get((row["site_id"], kind), set()) | declared.get(("*", kind), set())
+            mapped = set(json.loads(row["mapped_columns"] or "{}").values())
             shares, missing, excused = {}, [], []
             for name, alternatives in requirements.items():
                 share = max(min(row[f] / n for f in group) for group in alternatives)
                 shares[name] = round(share, 4)
-                if share >= min_share:
+                # delivered: some alternative's columns were all recognised, and fill the share
+                recognised = any(set(group) <= mapped for group in alternatives)
+                if recognised and share >= min_share:
                     continue
                 if name in skip or any(f in skip for group in alternatives for f in group):
                     excused.append(name)

@@ -102,8 +102,8 @@ def test_cancer_types(marts):
 def test_disposition(marts):
     df = marts["disposition"]
     all_ = df[df["region"] == "All"].set_index("exit_category")
-    assert list(all_.index) == ["death", "explant_or_discontinuation", "other", "active"]
-    assert list(all_["n_patients"]) == [10, 2, 2, 7]
+    assert list(all_.index) == ["death", "explant_or_discontinuation", "other", "not_reported", "active"]
+    assert list(all_["n_patients"]) == [10, 2, 2, 0, 7]
     assert all_.loc["death", "pct_of_exited"] == pytest.approx(100 * 10 / 14)
     assert pd.isna(all_.loc["active", "pct_of_exited"])
     assert row(df, region="United States", exit_category="death").n_patients == 6

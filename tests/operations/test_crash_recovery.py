@@ -154,19 +154,73 @@ def test_there_are_twenty_kill_points_or_more():
     assert len(KILL_POINTS) >= 20
 
 
+def crash_and_rerun(point, sample: Path, root: Path) -> dict:
+    """Kill a run at ``point`` from a fresh warehouse, look at the publish folder, run again."""
+    root.mkdir(parents=True, exist_ok=True)
+    env = env_for(root, sample / "inbox", sample / "sites.csv")
+    out = {"killed": kill_at(env, point, root / "killed.log")}
+    try:
+        assert_whole_or_no_publish(root / "publish")
+        out["after_kill"] = None
+    except AssertionError as exc:
+        out["after_kill"] = str(exc)
+    rerun = subprocess.run([REGISTRY, "run", "--plain"], env=env, cwd=PROJECT_ROOT, capture_output=True,
+                           text=True, timeout=900)
+    out["rerun"] = (rerun.returncode, rerun.stdout[-3000:] + rerun.stderr[-3000:])
+    if rerun.returncode == 0:
+        assert_whole_or_no_publish(root / "publish")
+        out["marts"] = published_marts(root / "publish")
+    return out
+
+
+@pytest.fixture(scope="module")
+def crashes(sample, clean_marts, tmp_path_factory):
+    """Every kill point, two at a time (the machine has two cores; each run is one process)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = tmp_path_factory.mktemp("crashes")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {point: pool.submit(crash_and_rerun, point, sample, root / f"point{i:02d}")
+                   for i, point in enumerate(KILL_POINTS)}
+        return {point: future.result() for point, future in futures.items()}
+
+
 @pytest.mark.parametrize("point", KILL_POINTS, ids=[f"{k}-{f}-{d}" for k, f, d in KILL_POINTS])
-def test_a_killed_run_then_a_rerun_publishes_what_a_clean_run_does(point, sample, clean_marts, tmp_path):
-    env = env_for(tmp_path, sample / "inbox", sample / "sites.csv")
-    killed = kill_at(env, point, tmp_path / "killed.log")
-    assert killed, f"the run finished before {point} was seen:\n" + (tmp_path / "killed.log").read_text()[-2000:]
+def test_a_killed_run_then_a_rerun_publishes_what_a_clean_run_does(point, crashes, clean_marts):
+    outcome = crashes[point]
+    assert outcome["killed"], f"the run finished before {point} was seen"
     tally.add(faults_injected=1)
-    assert_whole_or_no_publish(tmp_path / "publish")
-    rerun = subprocess.run([REGISTRY, "run"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True,
-                           timeout=600)
-    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
-    assert "no longer exists" in rerun.stdout + rerun.stderr  # the dead run was found and failed
-    assert_whole_or_no_publish(tmp_path / "publish")
-    again = published_marts(tmp_path / "publish")
+    assert outcome["after_kill"] is None, outcome["after_kill"]  # whole publish or none, never a mix
+    code, text = outcome["rerun"]
+    assert code == 0, text
+    assert "no longer exists" in text  # the dead run was found, failed and its pool slot freed
+    again = outcome["marts"]
     assert again.keys() == clean_marts.keys()
+    for name in clean_marts:
+        pd.testing.assert_frame_equal(again[name], clean_marts[name], obj=name)
+
+
+def test_a_second_writer_waits_saying_so_or_stops_with_a_clear_message(sample, clean_marts, tmp_path):
+    env = env_for(tmp_path, sample / "inbox", sample / "sites.csv")
+    first = start(env, tmp_path / "first.log")
+    try:
+        home = Path(env["DAGSTER_HOME"])
+        deadline = time.monotonic() + 300
+        while not (home / "storage").exists() and time.monotonic() < deadline:  # the first run has begun
+            time.sleep(0.2)
+        time.sleep(3)
+        impatient = subprocess.run([REGISTRY, "run", "--plain"], cwd=PROJECT_ROOT, capture_output=True,
+                                   text=True, timeout=600, env={**env, "REGISTRY_MAX_WAIT_SECONDS": "2"})
+        if first.poll() is None:  # it ran into the first run: it must have said so and stopped
+            assert impatient.returncode != 0
+            assert "held by" in impatient.stdout + impatient.stderr or "waiting for" in impatient.stdout
+        patient = subprocess.run([REGISTRY, "run", "--plain"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                                 timeout=900, env=env)
+        assert patient.returncode == 0, patient.stdout[-3000:] + patient.stderr[-3000:]
+        assert first.wait(timeout=900) == 0
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+    again = published_marts(tmp_path / "publish")
     for name in clean_marts:
         pd.testing.assert_frame_equal(again[name], clean_marts[name], obj=name)

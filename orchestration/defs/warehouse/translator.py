@@ -22,9 +22,12 @@ class RegistryDbtTranslator(DagsterDbtTranslator):
             # The landing tables are written by the landing assets under these keys.
             return spec.replace_attributes(key=dg.AssetKey([props["source_name"], props["name"]]))
         schema = props["schema"]
+        # owners are set per folder in dbt_project.yml (`+meta: {owner: ...}`)
+        owner = (props.get("meta") or {}).get("owner") or (props.get("config", {}).get("meta") or {}).get("owner")
         return spec.replace_attributes(
             key=dg.AssetKey([schema, props["name"]]),
             group_name=schema,
+            owners=[owner] if owner else [],
             automation_condition=dg.AutomationCondition.eager(),
         ).merge_attributes(kinds={"duckdb"})
 
