@@ -64,4 +64,4 @@ def full_build_job_for_reexecution() -> dg.JobDefinition:
     """The full build as a reconstructable job (`dg.reconstructable(full_build_job_for_reexecution)`)
     with the configuration the environment describes when it is called, for runs that can be
     re-executed from failure outside the UI."""
-    return definitions_for(RegistryConfig.from_env()).get_job_def("registry_full_build")
+    return definitions_for(RegistryConfig.from_env()).resolve_job_def("registry_full_build")

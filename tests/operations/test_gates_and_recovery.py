@@ -28,14 +28,21 @@ def read_marts(marts_duckdb: Path) -> dict[str, pd.DataFrame]:
         return {name: con.execute(f'select * from "{name}"').fetchdf() for name in names}
 
 
-def write_bad_cut(site_dir: Path) -> Path:
-    """A newer cut whose every patient row has an impossible implant date."""
+def write_bad_cut(site_dir: Path, truth: Path) -> Path:
+    """A newer cut that keeps every patient of the site (so it is not held) and adds forty
+    rows with an impossible implant date: most of its rows are rejected."""
+    patients = pd.read_csv(truth / "patients.csv", dtype=str)
+    patients = patients[patients["site_id"] == site_dir.name]
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = "Patients"
-    sheet.append(["Patient ID", "Sex", "Age at implant", "Implant date"])
-    for number in range(1, 41):
-        sheet.append([f"BAD-{number:03d}", "F", 60, "2015-02-31"])
+    sheet.append(["Patient ID", "Sex", "Age at implant", "Implant date", "Implant type", "Cancer type",
+                  "Drugs"])
+    for row in patients.itertuples():
+        sheet.append([row.patient_ref, row.sex, row.age_at_implant, row.implant_date, row.implant_type,
+                      row.cancer_type, row.drugs.replace(";", ", ")])
+    for number in range(1, 41 + 4 * len(patients)):
+        sheet.append([f"BAD-{number:03d}", "F", 60, "2015-02-31", "initial", "lung", "morphine"])
     path = site_dir / f"{site_dir.name}_2017-09-30.xlsx"
     workbook.save(path)
     return path
@@ -47,7 +54,7 @@ def gated_run(tmp_path_factory, pipeline):
     assert run.result.success
     before = publish_id(run.publish_dir)
     bad_site = sorted(p for p in run.inbox.iterdir() if p.is_dir())[0]
-    write_bad_cut(bad_site)
+    write_bad_cut(bad_site, run.truth)
     result = pipeline.execute(run.config, run.root / "dagster_home")
     return run, before, result, bad_site.name
 
@@ -56,7 +63,9 @@ def test_a_bad_delivery_fails_the_blocking_check_and_keeps_the_previous_publish(
     run, before, result, site = gated_run
     assert not result.success
     failed = [e for e in result.all_events if e.is_step_failure]
-    assert [e.step_key for e in failed] == ["outcome_marts"]
+    # the gate is a blocking check of its own: it fails, and the publish does not run
+    assert [e.step_key for e in failed] == ["marts__site_data_quality_rejected_share_below_threshold"]
+    assert not any(e.is_step_success and e.step_key == "publish__published_marts" for e in result.all_events)
     checks = {
         e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data
         for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
@@ -85,12 +94,12 @@ def test_the_failure_sensor_writes_a_summary(gated_run, tmp_path):
         context = dg.build_run_status_sensor_context(
             sensor_name="run_failure_summary", dagster_instance=instance, dagster_run=dagster_run,
             dagster_event=failure,
-            resources={"registry": run.config.model_copy(update={"state_dir": str(tmp_path)})},
+            resources={"registry": type(run.config)(**{**run.config.model_dump(), "state_dir": str(tmp_path)})},
         ).for_run_failure()
         run_failure_summary(context)
     summary = (tmp_path / "failures.log").read_text()
     assert result.run_id in summary
-    assert "outcome_marts" in summary and "blocking" in summary
+    assert "rejected_share_below_threshold" in summary and "blocking" in summary
     assert "previous publish stays" in summary
 
 

@@ -10,7 +10,9 @@ from registry.config import RegistryConfig
 def failure_summary(context: dg.RunFailureSensorContext) -> str:
     run = context.dagster_run
     steps = [
-        f"  - step {event.step_key}: {event.event_specific_data.error.message.strip().splitlines()[0]}"
+        # the first lines say what failed (a blocking check names its asset and check there)
+        f"  - step {event.step_key}: "
+        + " ".join(line.strip() for line in event.event_specific_data.error.message.strip().splitlines()[:3])
         for event in context.get_step_failure_events()
         if event.event_specific_data and event.event_specific_data.error
     ]
