@@ -35,4 +35,4 @@ dev: install
 	$(BIN)/registry dev
 
 clean:
-	rm -rf data .dagster_home dbt_project/target dbt_project/logs
+	rm -rf data dbt_project/target dbt_project/logs

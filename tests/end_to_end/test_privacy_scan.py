@@ -102,7 +102,9 @@ def scanned(tmp_path_factory):
            "REGISTRY_SITES": str(root / "sample" / "sites.csv"),
            "REGISTRY_WAREHOUSE": str(root / "out" / "warehouse" / "registry.duckdb"),
            "REGISTRY_PUBLISH_DIR": str(root / "out" / "publish"),
-           "REGISTRY_PSEUDONYM_KEY": "privacy-scan-key", "DAGSTER_HOME": str(root / "out" / "dagster_home")}
+           "REGISTRY_PSEUDONYM_KEY": "privacy-scan-key", "DAGSTER_HOME": str(root / "out" / "dagster_home"),
+           # rows planted past the data have no patient ref: rejected (and still screened)
+           "REGISTRY_MAX_REJECTED_SHARE": "1"}
     done = subprocess.run([REGISTRY, "run", "--plain"], env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     written = [p for p in (root / "out").rglob("*")
