@@ -46,6 +46,7 @@ ENV_VARS: dict[str, str] = {
     "max_rows_per_sheet": "REGISTRY_MAX_ROWS_PER_SHEET",
     "min_field_share": "REGISTRY_MIN_FIELD_SHARE",
     "max_wait_seconds": "REGISTRY_MAX_WAIT_SECONDS",
+    "read_workers": "REGISTRY_READ_WORKERS",
 }
 
 DEFAULT_PATHS: dict[str, Path] = {
@@ -117,6 +118,12 @@ class RegistryConfig(dg.ConfigurableResource):
         "it waits (REGISTRY_MAX_WAIT_SECONDS).",
     )
 
+    read_workers: int = Field(
+        default=0, ge=0,
+        description="Processes that read workbooks in parallel while one writes the warehouse; "
+        "0: one per core (REGISTRY_READ_WORKERS).",
+    )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RegistryConfig:
         """The configuration the environment describes (``os.environ`` by default).
@@ -136,7 +143,7 @@ class RegistryConfig(dg.ConfigurableResource):
         values["archive"] = path("archive", beside / "archive")
         values["state_dir"] = path("state_dir", beside / "state")
         for name in ("small_cell_max", "max_rejected_share", "max_file_mb", "max_sheet_mb",
-                     "max_rows_per_sheet", "min_field_share", "max_wait_seconds"):
+                     "max_rows_per_sheet", "min_field_share", "max_wait_seconds", "read_workers"):
             raw = env.get(ENV_VARS[name], "").strip()
             if raw:
                 values[name] = raw  # pydantic checks the type and the bounds
@@ -162,6 +169,11 @@ class RegistryConfig(dg.ConfigurableResource):
         if name not in PATH_FIELDS:
             raise KeyError(f"{name!r} is not a path setting ({', '.join(PATH_FIELDS)})")
         return Path(getattr(self, name))
+
+    @property
+    def workers(self) -> int | None:
+        """``read_workers`` as the landing takes it (None: one per core)."""
+        return self.read_workers or None
 
     @property
     def dbt_state_dir(self) -> Path:

@@ -27,8 +27,8 @@ def dagster_home(config: RegistryConfig) -> Path:
     return home
 
 
-def check_inputs(config: RegistryConfig) -> list[str]:
-    """The site master's site ids; exits with a one-line reason when the inputs are missing."""
+def check_inputs(config: RegistryConfig) -> dict[str, str]:
+    """Site -> country of the site master; exits with a one-line reason when the inputs are missing."""
     from registry.landing import SiteMasterError, read_site_master
 
     sites, inbox = config.path("sites"), config.path("inbox")
@@ -37,12 +37,12 @@ def check_inputs(config: RegistryConfig) -> list[str]:
     if not inbox.is_dir():
         raise SystemExit(f"registry: inbox not found: {inbox} (REGISTRY_INBOX)")
     try:
-        site_ids = list(read_site_master(sites)["site_id"])
+        master = read_site_master(sites)
     except SiteMasterError as exc:
         raise SystemExit(f"registry: {exc}") from None
-    if not site_ids:
+    if master.empty:
         raise SystemExit(f"registry: the site master {sites} lists no site")
-    return site_ids
+    return dict(zip(master["site_id"], master["country"]))
 
 
 KEEP_RUN_LOGS = 20
@@ -59,8 +59,8 @@ def run_log_file(config: RegistryConfig, run_id: str) -> Path:
 
 class Session:
     """The Dagster side of one command: definitions with this configuration, the instance
-    (dead runs cleaned up, the warehouse pool free or waited for), partitions following the
-    site master, and runs executed in process with the command's display."""
+    (dead runs cleaned up, the warehouse pool free or waited for), country partitions following
+    the site master, and runs executed in process with the command's display."""
 
     def __init__(self, config: RegistryConfig, display=None):
         import dagster as dg
@@ -73,14 +73,15 @@ class Session:
         from registry.cli.progress import RunDisplay
 
         self.config = config
-        self.site_ids = check_inputs(config)
+        self.site_countries = check_inputs(config)
+        self.site_ids = list(self.site_countries)
         # The dbt assets are built from the manifest when their module is imported.
         prepare_dbt_manifest(config)
         from orchestration.definitions import definitions_for
         from orchestration.defs.landing.partitions import (
-            SITE_PARTITIONS,
+            COUNTRY_PARTITIONS,
             apply_partition_requests,
-            site_partition_requests,
+            country_partition_requests,
         )
 
         self.display = display or RunDisplay(tty=False, log_file=run_log_file(config, "cli"))
@@ -92,9 +93,9 @@ class Session:
             wait_for_pool(self.instance, config.max_wait_seconds, lambda line: self.display.line(f"registry: {line}"))
         except TimeoutError as exc:
             raise SystemExit(f"registry: {exc}") from None
-        apply_partition_requests(self.instance, site_partition_requests(
-            self.instance.get_dynamic_partitions(SITE_PARTITIONS.name), self.site_ids))
-        self.partitions = list(self.instance.get_dynamic_partitions(SITE_PARTITIONS.name))
+        apply_partition_requests(self.instance, country_partition_requests(
+            self.instance.get_dynamic_partitions(COUNTRY_PARTITIONS.name), self.site_countries.values()))
+        self.partitions = list(self.instance.get_dynamic_partitions(COUNTRY_PARTITIONS.name))
         self.defs = definitions_for(config)
 
     def execute(self, job_name: str, **kwargs):
@@ -119,14 +120,15 @@ class Session:
 
 
 def run_pipeline(config: RegistryConfig, display=None, sites: list[str] | None = None):
-    """Materialize every asset over every site, in one in-process run; with ``sites``, load only
-    those sites (a run each), then build and publish everything downstream in one more run.
+    """Materialize every asset over every country, in one in-process run; with ``sites``, load
+    only those sites (a run per country), then build and publish everything downstream in one
+    more run.
 
     Before it starts, runs of dead processes are failed and their pool slots freed; while a
     live run holds the warehouse it waits, saying so, for at most `max_wait_seconds`.
     ``display`` (a ``progress.RunDisplay``) shows progress; by default plain lines."""
     from orchestration.defs.landing.assets import SITE_LOAD_KEYS
-    from orchestration.defs.landing.partitions import all_sites_tags
+    from orchestration.defs.landing.partitions import all_countries_tags, countries_of
 
     session = Session(config, display)
     unknown = sorted(set(sites or []) - set(session.site_ids))
@@ -134,14 +136,17 @@ def run_pipeline(config: RegistryConfig, display=None, sites: list[str] | None =
         raise SystemExit(f"registry: not sites of the site master: {', '.join(unknown)}")
     with session.display:
         if not sites:
-            return session.execute("registry_full_build", tags=all_sites_tags(session.partitions))
+            return session.execute("registry_full_build", tags=all_countries_tags(session.partitions))
         site_keys = set(SITE_LOAD_KEYS.values())
-        for site in sites:
-            result = session.execute("registry_full_build", partition_key=site, asset_selection=list(site_keys))
+        for country in countries_of(session.site_countries, sites):
+            chosen = [s for s in sites if session.site_countries[s] == country]
+            result = session.execute("registry_full_build", partition_key=country, asset_selection=list(site_keys),
+                                     run_config={"ops": {"site_landing": {"config": {"sites": chosen}}}})
             if not result.success:
                 return result
-        everything_else = [key for key in session.defs.resolve_asset_graph().get_all_asset_keys()
-                           if key not in site_keys and session.defs.resolve_asset_graph().get(key).is_materializable]
+        graph = session.defs.resolve_asset_graph()
+        everything_else = [key for key in graph.get_all_asset_keys()
+                           if key not in site_keys and graph.get(key).is_materializable]
         return session.execute("registry_full_build", asset_selection=everything_else)
 
 

@@ -3,9 +3,10 @@
 Entry points (the orchestrator wraps them in assets, sensors and checks):
 
 - ``load_site_master(con, sites_csv)``: validate the site master, replace landing.site_master
-- ``register_site(con, inbox, site_id, load_id, archive=, max_file_mb=)``: record (and archive) a site folder's new files
+- ``register_sites(con, inbox, site_ids, load_id, archive=, max_file_mb=)``: record (and archive) the sites' new files
 - ``register_strays(con, inbox, load_id)``: record the files outside every site folder of the master
-- ``load_site(con, inbox=, site_id=, load_id=, pseudonym_key=, archive=, max_file_mb=, max_sheet_mb=, max_rows_per_sheet=)``: read and land a site's pending deliveries
+- ``load_sites(con, inbox=, load_id=, pseudonym_key=, site_ids=, archive=, mappings=, max_file_mb=, max_sheet_mb=, max_rows_per_sheet=, workers=)``: read (in parallel) and land the sites' pending deliveries
+- ``register_site`` / ``load_site``: the same for one site
 - ``ensure_landing_schema(con)``: create the landing tables if missing
 - ``release_delivery(con, site_id, file, released_by=, released_at=)``: accept a held cut
 - ``held_deliveries(con, site_id=None)``: the held cuts waiting for a release
@@ -21,10 +22,11 @@ from registry.landing.deliveries import (
     InboxScan,
     register_inbox,
     register_site,
+    register_sites,
     register_strays,
 )
 from registry.landing.limits import WorkbookLimits, check_workbook
-from registry.landing.load import SheetCounts, SiteLoadReport, load_site
+from registry.landing.load import SheetCounts, SiteLoadReport, load_site, load_sites
 from registry.landing.schema import ensure_landing_schema
 from registry.landing.site_master import (
     SiteMasterError,
@@ -45,9 +47,11 @@ __all__ = [
     "SiteMasterError",
     "ensure_landing_schema",
     "load_site",
+    "load_sites",
     "load_site_master",
     "read_site_master",
     "register_inbox",
     "register_site",
+    "register_sites",
     "register_strays",
 ]

@@ -34,17 +34,13 @@ class Release:
     """What a release did (file paths, counts; no patient data)."""
 
     site_id: str
+    country: str | None  # the site's country (its landing partition)
     file_path: str
     status: str  # the released delivery's status afterwards: current, or superseded by a newer cut
     current_file: str | None  # the site's current file afterwards
     patients_dropped: int
     released_by: str | None
     released_at: datetime
-
-
-def _order_key(con, delivery_id: str) -> tuple:
-    return con.execute(f"SELECT {_ORDER_SQL} FROM landing.deliveries WHERE delivery_id = ?",
-                       [delivery_id]).fetchall()[0]
 
 
 def _current(con, site_id: str) -> tuple[str, str] | None:
@@ -67,30 +63,84 @@ def dropped_patients(con, delivery_id: str, than: str) -> tuple[int, int]:
     return int(dropped or 0), int(total or 0)
 
 
-def judge_cut(con, site_id: str, delivery_id: str) -> tuple[str, str | None]:
-    """(status, reason) of a delivery whose rows were just written: ``held`` when it would
-    become current and drops patients of the current cut, else ``superseded`` (the site's
-    newest non-held accepted delivery is then made current by ``settle_current``)."""
-    current = _current(con, site_id)
-    if current is None or _order_key(con, delivery_id) < _order_key(con, current[0]):
-        return "superseded", None
-    dropped, total = dropped_patients(con, delivery_id, current[0])
-    if dropped:
-        return "held", f"held: would drop {dropped} of {total} patients of the current cut {current[1]}"
-    return "superseded", None
+def judge_new_cuts(con, delivery_ids: list[str]) -> dict[str, str]:
+    """Judge newly written deliveries (status ``pending``, their rows landed): a delivery that
+    would become its site's current one and drops patients of the current cut is ``held``;
+    the others are accepted (``superseded``, then settled). Returns delivery -> held reason.
+
+    A site's new cuts are judged one after the other, oldest first, each against the cut
+    current at that moment; many sites are judged together, one round per cut (set-based:
+    a few statements per round, whatever the number of sites)."""
+    if not delivery_ids:
+        return {}
+    held: dict[str, str] = {}
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _new_cuts AS SELECT delivery_id, site_id, "
+        f"row_number() OVER (PARTITION BY site_id ORDER BY {_ORDER_SQL}) AS round FROM landing.deliveries "
+        "WHERE delivery_id IN (SELECT unnest(?::VARCHAR[]))", [list(delivery_ids)])
+    try:
+        (rounds,) = con.execute("SELECT max(round) FROM _new_cuts").fetchall()[0]
+        for number in range(1, int(rounds or 0) + 1):
+            verdicts = con.execute(
+                f"""
+                WITH cand AS (
+                    SELECT d.delivery_id, d.site_id, row({_ORDER_SQL}) AS o FROM landing.deliveries d
+                    JOIN _new_cuts n USING (delivery_id) WHERE n.round = $round),
+                cur AS (
+                    SELECT d.site_id, d.delivery_id AS cur_id, d.file_name AS cur_name, row({_ORDER_SQL}) AS o
+                    FROM landing.deliveries d WHERE d.status = 'current'
+                      AND d.site_id IN (SELECT site_id FROM cand)),
+                pairs AS (
+                    SELECT c.delivery_id, u.cur_id, u.cur_name FROM cand c JOIN cur u USING (site_id)
+                    WHERE NOT (c.o < u.o)),
+                old AS (
+                    SELECT DISTINCT p.delivery_id, o.patient_key FROM pairs p
+                    JOIN landing.patients o ON o.delivery_id = p.cur_id WHERE o.patient_key IS NOT NULL),
+                new AS (
+                    SELECT DISTINCT p.delivery_id, n.patient_key FROM pairs p
+                    JOIN landing.patients n ON n.delivery_id = p.delivery_id WHERE n.patient_key IS NOT NULL),
+                drops AS (
+                    SELECT o.delivery_id, count(*) FILTER (WHERE n.patient_key IS NULL) AS dropped,
+                           count(*) AS total
+                    FROM old o LEFT JOIN new n USING (delivery_id, patient_key) GROUP BY o.delivery_id)
+                SELECT c.delivery_id, c.site_id, coalesce(dr.dropped, 0), coalesce(dr.total, 0), p.cur_name
+                FROM cand c LEFT JOIN pairs p USING (delivery_id) LEFT JOIN drops dr USING (delivery_id)
+                """, {"round": number}).fetchall()
+            statuses, reasons = {}, {}
+            for delivery_id, _, dropped, total, current_name in verdicts:
+                if dropped:
+                    reasons[delivery_id] = (f"held: would drop {dropped} of {total} patients of the current cut "
+                                            f"{current_name}")
+                statuses[delivery_id] = "held" if dropped else "superseded"
+            held.update(reasons)
+            con.execute(
+                "UPDATE landing.deliveries AS d SET status = v.status, reason = v.reason FROM "
+                "(SELECT unnest(?::VARCHAR[]) AS delivery_id, unnest(?::VARCHAR[]) AS status, "
+                "unnest(?::VARCHAR[]) AS reason) v WHERE d.delivery_id = v.delivery_id",
+                [list(statuses), list(statuses.values()), [reasons.get(d) for d in statuses]])
+            settle_sites(con, sorted({site for _, site, *_ in verdicts}))
+    finally:
+        con.execute("DROP TABLE IF EXISTS _new_cuts")
+    return held
+
+
+def settle_sites(con, site_ids: list[str]) -> None:
+    """Mark each site's newest accepted, non-held delivery current, the others superseded."""
+    if not site_ids:
+        return
+    con.execute(
+        "UPDATE landing.deliveries AS d SET status = CASE WHEN r.rank = 1 THEN 'current' ELSE 'superseded' END "
+        f"FROM (SELECT delivery_id, row_number() OVER (PARTITION BY site_id ORDER BY {_ORDER_DESC}) "
+        "AS rank FROM landing.deliveries "
+        "WHERE site_id IN (SELECT unnest(?::VARCHAR[])) AND status IN ('current', 'superseded')) AS r "
+        "WHERE d.delivery_id = r.delivery_id AND d.status <> CASE WHEN r.rank = 1 THEN 'current' ELSE 'superseded' END",
+        [list(site_ids)],
+    )
 
 
 def settle_current(con, site_id: str) -> str | None:
-    """Mark the newest accepted, non-held delivery of the site current, the others superseded;
-    returns the current file name."""
-    con.execute(
-        "UPDATE landing.deliveries AS d SET status = CASE WHEN r.rank = 1 THEN 'current' ELSE 'superseded' END "
-        f"FROM (SELECT delivery_id, row_number() OVER (ORDER BY {_ORDER_DESC}) "
-        "AS rank FROM landing.deliveries "
-        "WHERE site_id = ? AND status IN ('current', 'superseded')) AS r "
-        "WHERE d.delivery_id = r.delivery_id",
-        [site_id],
-    )
+    """``settle_sites`` for one site; returns its current file name."""
+    settle_sites(con, [site_id])
     current = _current(con, site_id)
     return current[1] if current else None
 
@@ -144,4 +194,6 @@ def release_delivery(con, site_id: str, file: str, *, released_by: str | None = 
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return Release(site_id, file_path, status, current_file, dropped, released_by, when)
+    country = con.execute("SELECT country FROM landing.site_master WHERE site_id = ?", [site_id]).fetchall()
+    return Release(site_id, country[0][0] if country else None, file_path, status, current_file, dropped,
+                   released_by, when)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from registry.landing.site_master import utc_now
 
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)|(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)")
 _HASH_CHUNK = 1 << 20
+_HASH_THREADS = 4
 
 
 @dataclass
@@ -131,15 +133,21 @@ def _stray_files(inbox: Path, known_sites: set[str]):
 
 def register_site(con, inbox: Path, site_id: str, load_id: str, *, archive: Path | None = None,
                   max_file_mb: float | None = None) -> InboxScan:
-    """Record every new file of one site's folder in landing.deliveries.
+    """Record every new file of one site's folder in landing.deliveries (``register_sites``)."""
+    return register_sites(con, inbox, [site_id], load_id, archive=archive, max_file_mb=max_file_mb)
+
+
+def register_sites(con, inbox: Path, site_ids: list[str], load_id: str, *, archive: Path | None = None,
+                   max_file_mb: float | None = None) -> InboxScan:
+    """Record every new file of the sites' folders in landing.deliveries, in one insert.
 
     ``archive``: the delivery archive; every new delivery's bytes are copied there, by
     their SHA-256, in the same read that hashes them (contract section 1). Without it
     nothing is archived and loads read the inbox. ``max_file_mb``: a file larger than
     this is registered ``rejected`` (``too_large``), hashed but neither archived nor read."""
     inbox = Path(inbox)
-    return _register(con, inbox, _site_files(inbox, site_id), load_id, sites=[site_id], archive=archive,
-                     max_file_mb=max_file_mb)
+    files = (entry for site_id in sorted(site_ids) for entry in _site_files(inbox, site_id))
+    return _register(con, inbox, files, load_id, sites=list(site_ids), archive=archive, max_file_mb=max_file_mb)
 
 
 def register_strays(con, inbox: Path, load_id: str) -> InboxScan:
@@ -182,13 +190,12 @@ def register_inbox(con, inbox: Path, load_id: str, *, archive: Path | None = Non
     inbox = Path(inbox)
     ensure_landing_schema(con)
     total = register_strays(con, inbox, load_id)
-    for site_id in sorted(_known_sites(con)):
-        scan = register_site(con, inbox, site_id, load_id, archive=archive, max_file_mb=max_file_mb)
-        total.files_seen += scan.files_seen
-        total.files_unchanged += scan.files_unchanged
-        total.problems += scan.problems
-        for status, n in scan.registered.items():
-            total.registered[status] = total.registered.get(status, 0) + n
+    scan = register_sites(con, inbox, sorted(_known_sites(con)), load_id, archive=archive, max_file_mb=max_file_mb)
+    total.files_seen += scan.files_seen
+    total.files_unchanged += scan.files_unchanged
+    total.problems += scan.problems
+    for status, n in scan.registered.items():
+        total.registered[status] = total.registered.get(status, 0) + n
     return total
 
 
@@ -207,17 +214,26 @@ def _register(con, inbox: Path, files, load_id: str, sites: list[str], archive: 
     now = utc_now()
     new_rows: list[dict[str, object]] = []
     touched: list[tuple[int, datetime, str]] = []
+    unseen = []
     for rel, parts, stat in files:
         scan.files_seen += 1
         if (rel, stat.st_size, _mtime_us(stat)) in stats:
             scan.files_unchanged += 1
-            continue
+        else:
+            unseen.append((rel, parts, stat))
+
+    def digest(entry) -> str:
+        rel, parts, stat = entry
+        archived = (archive is not None and _classify(parts, known_sites)[0] == "pending"
+                    and not (max_file_mb is not None and stat.st_size > max_file_mb * MB))
+        return store_copy(archive, inbox / rel)[0] if archived else file_sha256(inbox / rel)
+
+    # hashing (and archiving) reads the files: threads overlap the reads and hashlib's work
+    with ThreadPoolExecutor(max_workers=_HASH_THREADS) as pool:
+        shas = list(pool.map(digest, unseen))
+    for (rel, parts, stat), sha in zip(unseen, shas):
         status, reason = _classify(parts, known_sites)
         too_large = max_file_mb is not None and stat.st_size > max_file_mb * MB
-        if status == "pending" and archive is not None and not too_large:
-            sha, _ = store_copy(archive, inbox / rel)  # hashed and archived in one read
-        else:
-            sha = file_sha256(inbox / rel)
         delivery_id = delivery_id_for(rel, sha)
         if delivery_id in known_ids:  # same path, same bytes, only the mtime moved
             touched.append((stat.st_size, _mtime(stat), delivery_id))

@@ -17,8 +17,12 @@ def normalise_label(text: object) -> str:
     """Accent-free, case-folded words of a header, without bracketed units or `*`."""
     if text is None:
         return ""
-    decomposed = unicodedata.normalize("NFKD", str(text))
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    text = str(text)
+    if text.isascii():  # most labels: nothing to decompose
+        stripped = text
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     # `#` reads "number": `Patient #` is `Patient No`
     folded = _BRACKETED.sub(" ", stripped.casefold()).replace("*", " ").replace("#", " no ")
     return " ".join(_NOT_WORD.sub(" ", folded).split())

@@ -1,15 +1,15 @@
-"""Loading a site's pending deliveries into the landing tables.
+"""Loading pending deliveries into the landing tables, many sites at once.
 
-Each delivery is read completely before anything is written, then written in
-one transaction (Arrow scans, no row loops), so a file-level fault rejects the
-file without leaving rows behind. The bytes come from the delivery archive
-(checked against the registered SHA-256), else from the inbox; the zip is checked
-against the size limits before the reader opens it (``limits``). Free text is
-screened for identifier patterns before it is written (``screening``). A cut that
-would become current but drops patients of the current cut is held (``cuts``); the
-site's current delivery is the newest accepted, non-held one by data cut, then arrival.
-Deliveries whose column recognition would change (new dictionaries or overrides) are
-landed again from the archive (``reland_site``).
+Each delivery is read completely before anything is written (``reading``: in worker
+processes, the bytes from the delivery archive, checked against the registered SHA-256,
+else from the inbox; the zip checked against the size limits before the reader opens
+it; free text screened for identifier patterns). This process writes each batch of
+files with one insert per table (Arrow scans, no row loops), all in one transaction,
+so a file-level fault rejects the file without leaving rows behind and a failure
+leaves the landing as it was. A cut that would become current but drops patients of
+the current cut is held (``cuts``); the site's current delivery is the newest
+accepted, non-held one by data cut, then arrival. Deliveries whose column recognition
+would change (new dictionaries or overrides) are landed again from the archive.
 """
 from __future__ import annotations
 
@@ -18,27 +18,24 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from registry.landing import archive as archive_module
-from registry.landing.cuts import judge_cut, settle_current
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from registry.landing.cuts import judge_new_cuts, settle_sites
 from registry.landing.deliveries import sheets_json
 from registry.landing.limits import (
     DEFAULT_MAX_FILE_MB,
     DEFAULT_MAX_ROWS_PER_SHEET,
     DEFAULT_MAX_SHEET_MB,
     WorkbookLimits,
-    describe_bytes,
 )
 from registry.landing.mappings import Mappings, read_mappings
 from registry.landing.pseudonym import patient_key_params, patient_key_sql
-from registry.landing.recognition import Recognizer, vocabulary
+from registry.landing.reading import FileOutcome, ReadBatch, ReaderSettings, ReadTask, read_deliveries
+from registry.landing.recognition import vocabulary
 from registry.landing.schema import SHEET_FIELDS, ensure_landing_schema
-from registry.landing.screening import screen_label, screen_labels, screen_rows
-from registry.landing.workbook import (
-    FileRejected,
-    SheetRead,
-    WorkbookRead,
-    read_workbook,
-)
+from registry.landing.screening import screen_label
+from registry.landing.workbook import SheetRead
 
 
 @dataclass
@@ -77,6 +74,31 @@ class SiteLoadReport:
     files_relanded: list[str] = field(default_factory=list)  # landed again: their recognition changed
     files_not_relandable: list[str] = field(default_factory=list)  # recognition changed, bytes not at hand
 
+    n_sites: int = 1
+
+    @classmethod
+    def merged(cls, label: str, reports: list["SiteLoadReport"]) -> "SiteLoadReport":
+        """The reports of many sites as one (a country's partition); ``site_id`` is ``label``."""
+        out = cls(label, reports[0].load_id if reports else "", n_sites=len(reports))
+        for r in reports:
+            out.files_loaded += r.files_loaded
+            out.files_rejected.update(r.files_rejected)
+            out.files_held.update(r.files_held)
+            out.files_skipped += r.files_skipped
+            out.files_relanded += r.files_relanded
+            out.files_not_relandable += r.files_not_relandable
+            for kind, counts in r.sheets.items():
+                out.sheets.setdefault(kind, SheetCounts()).add(counts)
+            for target, source in ((out.unknown_columns, r.unknown_columns),
+                                   (out.identifier_columns_dropped, r.identifier_columns_dropped)):
+                for kind, headers in source.items():
+                    merged = target.setdefault(kind, [])
+                    merged.extend(h for h in headers if h not in merged)
+            for kind, columns in r.ambiguous_columns.items():
+                out.ambiguous_columns.setdefault(kind, {}).update(columns)
+            out.ignored_sheets.extend(s for s in r.ignored_sheets if s not in out.ignored_sheets)
+        return out
+
     @property
     def problems(self) -> list[str]:
         """Readable lines for the run log: rejected files, unknown columns, ignored sheets."""
@@ -96,7 +118,7 @@ class SiteLoadReport:
 
     def metadata_for(self, table: str) -> dict[str, object]:
         """Metadata of one landing table's asset: patients, visits, events, exits, sheet_loads, note_rows."""
-        files = {"sites": self.site_id, "files_loaded": len(self.files_loaded),
+        files = {"sites": self.n_sites, "files_loaded": len(self.files_loaded),
                  "files_rejected": len(self.files_rejected), "files_held": len(self.files_held)}
         if table in SHEET_FIELDS:
             counts = self.sheets.get(table, SheetCounts())
@@ -119,60 +141,6 @@ class SiteLoadReport:
         raise ValueError(f"no landing table {table!r}")
 
 
-def _insert_sheet(con, sheet: SheetRead, lineage: dict[str, object], key_params: dict[str, bytes]) -> SheetCounts:
-    """Bulk-insert one sheet's data and note rows, its load record and its unknown columns'
-    profiles; returns its row counts."""
-    rows = screen_rows(sheet.rows, sheet.kind)  # free text: identifier patterns redacted
-    sheet_name = screen_label(sheet.name)
-    con.register("_ingest_rows", rows)
-    try:
-        present = set(rows.column_names)
-        fields = ", ".join(f'"{f}"' if f in present else "NULL" for f in SHEET_FIELDS[sheet.kind])
-        key = patient_key_sql("$site_id", "patient_ref")
-        con.execute(
-            f"INSERT INTO landing.{sheet.kind} SELECT $load_id, $delivery_id, $site_id, $file_name, "
-            f"$sheet_name, source_row, $file_sha256, $data_cut::DATE, {key}, {fields} "
-            "FROM _ingest_rows WHERE row_class = 'data' ORDER BY source_row",
-            {**lineage, "sheet_name": sheet_name, **key_params},
-        )
-        con.execute(
-            "INSERT INTO landing.note_rows SELECT $delivery_id, $sheet_name, source_row, note_text "
-            "FROM _ingest_rows WHERE row_class = 'note' ORDER BY source_row",
-            {"delivery_id": lineage["delivery_id"], "sheet_name": sheet_name},
-        )
-        read, data, note, blank = con.execute(
-            "SELECT count(*), count(*) FILTER (row_class = 'data'), count(*) FILTER (row_class = 'note'), "
-            "count(*) FILTER (row_class = 'blank') FROM _ingest_rows"
-        ).fetchall()[0]
-    finally:
-        con.unregister("_ingest_rows")
-    counts = SheetCounts(read, data, note, blank)
-    screened = {screen_label(k): v for k, v in sheet.mapped_columns.items()}
-    con.execute(
-        "INSERT INTO landing.sheet_loads BY NAME SELECT ? AS delivery_id, ? AS sheet_kind, ? AS sheet_name, "
-        "? AS header_row, ? AS rows_read, ? AS data_rows, ? AS blank_rows, ? AS note_rows, "
-        "? AS mapped_columns, ? AS unknown_columns, ? AS identifier_columns_dropped, "
-        "? AS ambiguous_columns, ? AS recognition",
-        [lineage["delivery_id"], sheet.kind, sheet_name, sheet.header_row, read, data, blank, note,
-         _json(screened), _json([screen_label(h) for h in sheet.unknown_columns]),
-         _json([screen_label(h) for h in sheet.identifier_columns]),
-         _json({screen_label(h): c for h, c in sheet.ambiguous_columns.items()}),
-         recognition_json(sheet)],
-    )
-    if sheet.profiles:
-        con.executemany(
-            "INSERT INTO landing.unknown_columns BY NAME SELECT ? AS delivery_id, ? AS site_id, ? AS sheet_kind, "
-            "? AS sheet_name, ? AS position, ? AS header, ? AS status, ? AS candidates, ? AS n_values, "
-            "? AS n_distinct, ? AS identifier_patterns, ? AS max_length, ? AS share_numeric, "
-            "? AS share_date_like, ? AS load_id",
-            [[lineage["delivery_id"], lineage["site_id"], sheet.kind, sheet_name, p["position"],
-              screen_label(p["header"]), p["status"], _json(p["candidates"]), p["n_values"], p["n_distinct"],
-              _json(p["identifier_patterns"]), p["max_length"], p["share_numeric"], p["share_date_like"],
-              lineage["load_id"]] for p in sheet.profiles],
-        )
-    return counts
-
-
 def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -183,101 +151,126 @@ def recognition_json(sheet: SheetRead) -> str:
 
 
 _LANDED_TABLES = (*SHEET_FIELDS, "note_rows", "sheet_loads", "unknown_columns")
-
-
-def _delete_landed(con, delivery_id: str) -> None:
-    for table in _LANDED_TABLES:
-        con.execute(f"DELETE FROM landing.{table} WHERE delivery_id = ?", [delivery_id])
-
-
-def _write_delivery(con, workbook: WorkbookRead, delivery: dict, load_id: str, key_params: dict,
-                    version: str | None = None,
-                    replace: bool = False) -> tuple[dict[str, SheetCounts], str, str | None]:
-    """Write a read workbook in one transaction; returns its counts and its status and reason:
-    ``superseded`` until the site is settled, or ``held`` (a new cut that drops patients of the
-    current one). A delivery landed again (``replace``) keeps its place, it is not judged again."""
-    lineage = {
-        "load_id": load_id, "delivery_id": delivery["delivery_id"], "site_id": delivery["site_id"],
-        "file_name": delivery["file_name"], "file_sha256": delivery["file_sha256"],
-        "data_cut": delivery["data_cut"],
-    }
-    con.execute("BEGIN TRANSACTION")
-    try:
-        if replace:
-            _delete_landed(con, delivery["delivery_id"])
-        counts = {kind: _insert_sheet(con, sheet, lineage, key_params) for kind, sheet in workbook.sheets.items()}
-        # accepted: held if it would drop patients of the current cut; else current or
-        # superseded, settled for the whole site afterwards
-        status, reason = ("superseded", None) if replace else judge_cut(con, delivery["site_id"],
-                                                                           delivery["delivery_id"])
-        con.execute(
-            "UPDATE landing.deliveries SET status = ?, reason = ?, sheets = ?, ignored_sheets = ?, "
-            "recognition_version = ? WHERE delivery_id = ?",
-            [status, reason, sheets_json({k: screen_label(v) for k, v in workbook.sheet_names.items()}),
-             json.dumps(screen_labels(workbook.ignored_sheets), ensure_ascii=False), version,
-             delivery["delivery_id"]],
-        )
-        if status != "held":
-            settle_current(con, delivery["site_id"])  # the next pending cut is judged against this one
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return counts, status, reason
-
-
-def _reject(con, delivery_id: str, exc: FileRejected, version: str | None = None, replace: bool = False) -> None:
-    con.execute("BEGIN TRANSACTION")
-    try:
-        if replace:
-            _delete_landed(con, delivery_id)
-        con.execute(
-            "UPDATE landing.deliveries SET status = 'rejected', reason = ?, sheets = ?, recognition_version = ? "
-            "WHERE delivery_id = ?",
-            [exc.reason, sheets_json({k: screen_label(v) for k, v in exc.sheets.items()}) if exc.sheets else None,
-             version, delivery_id],
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-
-
 RELANDABLE_REASONS = ("missing_required_column", "ambiguous_column", "no_patients_sheet")
 
 
-def _registered_bytes(inbox: Path | None, archive: Path | None, delivery: dict) -> bytes:
-    """The registered bytes of a delivery: from the archive when it holds them, else from the
-    inbox (checked against the registered SHA-256, and then archived)."""
-    sha = delivery["file_sha256"]
-    if archive is not None:
+class _Writer:
+    """Writes read batches into the landing tables: one insert per table and batch.
+
+    Lineage (site, file, SHA-256, data cut) comes from landing.deliveries by delivery id;
+    the patient key is computed by DuckDB from the site and the reference (``pseudonym``)."""
+
+    def __init__(self, con, load_id: str, key_params: dict[str, bytes]):
+        self.con, self.load_id, self.key_params = con, load_id, key_params
+
+    def delete(self, delivery_ids: list[str]) -> None:
+        """Remove the landed rows of deliveries landed again."""
+        if delivery_ids:
+            for table in _LANDED_TABLES:
+                self.con.execute(f"DELETE FROM landing.{table} WHERE delivery_id IN (SELECT unnest(?::VARCHAR[]))",
+                                 [delivery_ids])
+
+    def write(self, batch: ReadBatch, delivery_ids: set[str]) -> None:
+        """Insert the rows, notes, sheet loads and unknown-column profiles of the batch's files
+        in ``delivery_ids`` (accepted files to land)."""
+        if not delivery_ids:
+            return
+        con = self.con
+        keep = pc.is_in(batch.sheets.column("delivery_id"), pa.array(sorted(delivery_ids), pa.string()))
+        con.register("_sheets", batch.sheets.filter(keep))
         try:
-            return archive_module.read(archive, sha)
-        except archive_module.ArchiveError:
-            pass
-    if inbox is None:
-        raise FileRejected("unreadable_workbook", "the delivery is not in the archive")
-    path = Path(inbox) / delivery["file_path"]
+            for kind, rows in batch.rows.items():
+                present = set(rows.column_names)
+                fields = ", ".join(f'r."{f}"' if f in present else "NULL" for f in SHEET_FIELDS[kind])
+                key = patient_key_sql("d.site_id", "r.patient_ref") if "patient_ref" in present else "NULL"
+                con.register("_rows", rows)
+                try:
+                    con.execute(
+                        f"INSERT INTO landing.{kind} SELECT $load_id, s.delivery_id, d.site_id, d.file_name, "
+                        f"s.sheet_name, r.source_row, d.file_sha256, d.data_cut, {key}, {fields} "
+                        "FROM _rows r JOIN _sheets s USING (_sheet) JOIN landing.deliveries d USING (delivery_id) "
+                        "WHERE r.row_class = 'data' ORDER BY r._sheet, r.source_row",
+                        {"load_id": self.load_id, **self.key_params},
+                    )
+                    con.execute(
+                        "INSERT INTO landing.note_rows SELECT s.delivery_id, s.sheet_name, r.source_row, r.note_text "
+                        "FROM _rows r JOIN _sheets s USING (_sheet) WHERE r.row_class = 'note' "
+                        "ORDER BY r._sheet, r.source_row"
+                    )
+                finally:
+                    con.unregister("_rows")
+        finally:
+            con.unregister("_sheets")
+        loads, profiles = [], []
+        for file in batch.files:
+            if file.task.delivery_id not in delivery_ids:
+                continue
+            for kind, sheet in file.sheets.items():
+                loads.append({
+                    "delivery_id": file.task.delivery_id, "sheet_kind": kind, "sheet_name": sheet.name,
+                    "header_row": sheet.header_row, "rows_read": sheet.rows_read, "data_rows": sheet.data_rows,
+                    "blank_rows": sheet.blank_rows, "note_rows": sheet.note_rows,
+                    "mapped_columns": _json(sheet.mapped_columns), "unknown_columns": _json(sheet.unknown_columns),
+                    "identifier_columns_dropped": _json(sheet.identifier_columns),
+                    "ambiguous_columns": _json(sheet.ambiguous_columns), "recognition": _json(sheet.recognition),
+                })
+                profiles += [{
+                    "delivery_id": file.task.delivery_id, "site_id": file.task.site_id, "sheet_kind": kind,
+                    "sheet_name": sheet.name, "position": p["position"], "header": p["header"],
+                    "status": p["status"], "candidates": _json(p["candidates"]), "n_values": p["n_values"],
+                    "n_distinct": p["n_distinct"], "identifier_patterns": _json(p["identifier_patterns"]),
+                    "max_length": p["max_length"], "share_numeric": p["share_numeric"],
+                    "share_date_like": p["share_date_like"], "load_id": self.load_id,
+                } for p in sheet.profiles]
+        _insert_records(con, "sheet_loads", loads, _SHEET_LOAD_TYPES)
+        _insert_records(con, "unknown_columns", profiles, _PROFILE_TYPES)
+
+
+_SHEET_LOAD_TYPES = {"header_row": pa.int32(), "rows_read": pa.int32(), "data_rows": pa.int32(),
+                     "blank_rows": pa.int32(), "note_rows": pa.int32()}
+_PROFILE_TYPES = {"position": pa.int32(), "n_values": pa.int32(), "n_distinct": pa.int32(),
+                  "max_length": pa.int32(), "share_numeric": pa.float64(), "share_date_like": pa.float64()}
+
+
+def _insert_records(con, table: str, records: list[dict], types: dict[str, pa.DataType]) -> None:
+    """Insert a list of small records (one per sheet or column, never per row) by name."""
+    if not records:
+        return
+    columns = {name: pa.array([r[name] for r in records], types.get(name, pa.string())) for name in records[0]}
+    con.register("_records", pa.table(columns))
     try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise FileRejected("unreadable_workbook", f"cannot read the file: {type(exc).__name__}") from None
-    if hashlib.sha256(content).hexdigest() != sha:
-        raise FileRejected(
-            "unreadable_workbook", "the file changed after it was registered; its new bytes are a new delivery"
+        con.execute(f"INSERT INTO landing.{table} BY NAME SELECT * FROM _records")
+    finally:
+        con.unregister("_records")
+
+
+def _update_deliveries(con, updates: list[dict]) -> None:
+    """Set status, reason, sheets, ignored sheets and recognition version of many deliveries."""
+    if not updates:
+        return
+    con.register("_updates", pa.table({name: pa.array([u[name] for u in updates], pa.string())
+                                        for name in ("delivery_id", "status", "reason", "sheets",
+                                                     "ignored_sheets", "recognition_version")}))
+    try:
+        con.execute(
+            "UPDATE landing.deliveries AS d SET status = u.status, reason = u.reason, sheets = u.sheets, "
+            "ignored_sheets = u.ignored_sheets, recognition_version = u.recognition_version "
+            "FROM _updates u WHERE d.delivery_id = u.delivery_id"
         )
-    if archive is not None:
-        archive_module.store(archive, content, sha)
-    return content
+    finally:
+        con.unregister("_updates")
 
-
-def _site_row(con, site_id: str) -> dict:
-    cursor = con.execute("SELECT * FROM landing.site_master WHERE site_id = ?", [site_id])
+def _site_rows(con, site_ids: list[str] | None) -> dict[str, dict]:
+    """Rows of landing.site_master (all sites, or the given ones; an unknown one is an error)."""
+    cursor = con.execute("SELECT * FROM landing.site_master ORDER BY site_id")
     names = [d[0] for d in cursor.description]
-    rows = cursor.fetchall()
-    if not rows:
-        raise ValueError(f"site {site_id!r} is not in the site master")
-    return dict(zip(names, rows[0]))
+    rows = {row["site_id"]: row for row in (dict(zip(names, r)) for r in cursor.fetchall())}
+    if site_ids is None:
+        return rows
+    unknown = [s for s in site_ids if s not in rows]
+    if unknown:
+        raise ValueError(f"site {unknown[0]!r} is not in the site master")
+    return {s: rows[s] for s in site_ids}
 
 
 def _as_mappings(mappings: Mappings | Path | str | None, con=None) -> Mappings:
@@ -300,10 +293,15 @@ def recognition_version(site: dict, mappings: Mappings | None = None) -> str:
 def recognition_versions(con, mappings: Mappings | Path | str | None = None) -> dict[str, str]:
     """Site -> current recognition version, for every site of the site master."""
     mappings = _as_mappings(mappings, con)
-    cursor = con.execute("SELECT * FROM landing.site_master ORDER BY site_id")
+    return {site_id: recognition_version(row, mappings) for site_id, row in _site_rows(con, None).items()}
+
+
+def _deliveries(con, where: str, params: list) -> list[dict]:
+    cursor = con.execute(
+        "SELECT d.delivery_id, d.site_id, d.file_path, d.file_name, d.file_sha256, d.data_cut, d.status, "
+        f"d.reason, d.recognition_version, d.size_bytes FROM landing.deliveries d {where}", params)
     names = [d[0] for d in cursor.description]
-    return {row["site_id"]: recognition_version(row, mappings)
-            for row in (dict(zip(names, r)) for r in cursor.fetchall())}
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
 def stale_deliveries(con, versions: dict[str, str]) -> list[dict]:
@@ -312,47 +310,54 @@ def stale_deliveries(con, versions: dict[str, str]) -> list[dict]:
     may now find their columns). Oldest cut first."""
     if not versions:
         return []
-    cursor = con.execute(
-        "SELECT d.delivery_id, d.site_id, d.file_path, d.file_name, d.file_sha256, d.data_cut, d.status, "
-        "d.reason, d.recognition_version FROM landing.deliveries d "
+    return _deliveries(
+        con,
         "JOIN (SELECT unnest(?::VARCHAR[]) AS site_id, unnest(?::VARCHAR[]) AS version) v USING (site_id) "
         "WHERE d.recognition_version IS DISTINCT FROM v.version AND (d.status IN ('current', 'superseded') "
         "OR (d.status = 'rejected' AND split_part(d.reason, ':', 1) IN (SELECT unnest(?::VARCHAR[])))) "
         "ORDER BY d.site_id, d.data_cut, d.arrived_at, d.file_path",
         [list(versions), list(versions.values()), list(RELANDABLE_REASONS)],
     )
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-def _landed_recognition(con, delivery_id: str) -> dict[str, tuple]:
-    rows = con.execute(
-        "SELECT sheet_kind, sheet_name, header_row, recognition FROM landing.sheet_loads WHERE delivery_id = ?",
-        [delivery_id]).fetchall()
-    return {kind: (name, header_row, recognition) for kind, name, header_row, recognition in rows}
+def _pending(con, site_ids: list[str]) -> list[dict]:
+    return _deliveries(
+        con, "WHERE d.status = 'pending' AND d.site_id IN (SELECT unnest(?::VARCHAR[])) "
+             "ORDER BY d.site_id, d.data_cut, d.arrived_at, d.file_path", [site_ids])
 
 
-def _same_outcome(con, delivery: dict, outcome: WorkbookRead | FileRejected) -> bool:
-    if isinstance(outcome, FileRejected):
-        return delivery["status"] == "rejected" and delivery["reason"] == outcome.reason
+def _landed_recognition(con, delivery_ids: list[str]) -> dict[str, dict[str, tuple]]:
+    """Delivery -> sheet kind -> (sheet name, header row, recognition JSON), as landed."""
+    out: dict[str, dict[str, tuple]] = {}
+    if delivery_ids:
+        for delivery_id, kind, name, header_row, recognition in con.execute(
+                "SELECT delivery_id, sheet_kind, sheet_name, header_row, recognition FROM landing.sheet_loads "
+                "WHERE delivery_id IN (SELECT unnest(?::VARCHAR[]))", [delivery_ids]).fetchall():
+            out.setdefault(delivery_id, {})[kind] = (name, header_row, recognition)
+    return out
+
+
+def _same_outcome(delivery: dict, file: FileOutcome, landed: dict[str, tuple]) -> bool:
+    if file.rejected:
+        return delivery["status"] == "rejected" and delivery["reason"] == file.reason
     if delivery["status"] == "rejected":
         return False
-    new = {kind: (sheet.name, sheet.header_row, recognition_json(sheet)) for kind, sheet in outcome.sheets.items()}
-    return new == _landed_recognition(con, delivery["delivery_id"])
+    new = {kind: (name, header_row, _json(recognition))
+           for kind, (name, header_row, recognition) in file.recognition_key().items()}
+    return new == landed
 
 
-def _land(con, report: SiteLoadReport, delivery: dict, outcome: WorkbookRead | FileRejected, load_id: str,
-          key_params: dict, version: str, replace: bool) -> None:
-    if isinstance(outcome, FileRejected):
-        _reject(con, delivery["delivery_id"], outcome, version, replace)
-        report.files_rejected[delivery["file_path"]] = outcome.reason
-        return
-    counts, status, reason = _write_delivery(con, outcome, delivery, load_id, key_params, version, replace)
-    if status == "held":
-        report.files_held[delivery["file_path"]] = reason
-    report.ignored_sheets.extend(s for s in screen_labels(outcome.ignored_sheets) if s not in report.ignored_sheets)
-    for kind, sheet in outcome.sheets.items():
-        report.sheets.setdefault(kind, SheetCounts()).add(counts[kind])
+def _task(delivery: dict) -> ReadTask:
+    return ReadTask(delivery["delivery_id"], delivery["site_id"], delivery["file_path"], delivery["file_sha256"],
+                    delivery.get("size_bytes"))
+
+
+def _add_to_report(report: SiteLoadReport, file: FileOutcome) -> None:
+    """A landed file's counts, unknown, identifier and ambiguous columns and ignored sheets."""
+    report.ignored_sheets.extend(s for s in file.ignored_sheets if s not in report.ignored_sheets)
+    for kind, sheet in file.sheets.items():
+        report.sheets.setdefault(kind, SheetCounts()).add(
+            SheetCounts(sheet.rows_read, sheet.data_rows, sheet.note_rows, sheet.blank_rows))
         for target, headers in ((report.unknown_columns, sheet.unknown_columns),
                                 (report.identifier_columns_dropped, sheet.identifier_columns)):
             if headers:
@@ -362,106 +367,139 @@ def _land(con, report: SiteLoadReport, delivery: dict, outcome: WorkbookRead | F
             report.ambiguous_columns.setdefault(kind, {}).update(sheet.ambiguous_columns)
 
 
-def _read(content: bytes, recognizer: Recognizer, limits: WorkbookLimits) -> WorkbookRead | FileRejected:
-    """The workbook read, or why its file is rejected: nothing a file holds raises."""
+def _status_update(file: FileOutcome, status: str, reason: str | None, version: str) -> dict:
+    return {"delivery_id": file.task.delivery_id, "status": status, "reason": reason,
+            "sheets": sheets_json(file.sheet_names) if (file.sheet_names or not file.rejected) else None,
+            "ignored_sheets": None if file.rejected else _json(file.ignored_sheets),
+            "recognition_version": version}
+
+
+def load_sites(con, *, inbox: Path | None, load_id: str, pseudonym_key: str, site_ids: list[str] | None = None,
+               archive: Path | None = None, mappings: Mappings | Path | str | None = None,
+               max_file_mb: float = DEFAULT_MAX_FILE_MB, max_sheet_mb: float = DEFAULT_MAX_SHEET_MB,
+               max_rows_per_sheet: int = DEFAULT_MAX_ROWS_PER_SHEET, workers: int | None = None,
+               pending: bool = True) -> dict[str, SiteLoadReport]:
+    """Load the pending deliveries of many sites (default: every site of the master) and land
+    again, from the archive, their deliveries whose recognition changed; returns a report
+    per site (counts for the run's metadata, never patient data).
+
+    Files are read in ``workers`` processes (``reading``) while this process writes; everything
+    is written in one transaction, so a failure leaves the landing as it was (the deliveries
+    stay pending). New cuts are then judged in their sites' order (``cuts.judge_new_cuts``) and
+    each site's current delivery settled. A delivery recognised with another version than the
+    current one is read again and, when its outcome differs, its rows are replaced under
+    ``load_id`` (its delivery row and arrival stay); a delivery whose bytes cannot be had is
+    listed in ``files_not_relandable`` and left as it is. ``pending=False``: only that.
+
+    ``pseudonym_key`` is the secret of the patient keys (HMAC-SHA-256). ``archive`` is the
+    delivery archive (read when it holds the bytes; files read from the inbox are added to
+    it). ``mappings`` is the mappings folder or its ``Mappings``. The limits are
+    ``RegistryConfig``'s, as plain numbers."""
+    limits = WorkbookLimits(max_file_mb, max_sheet_mb, max_rows_per_sheet)
+    archive = Path(archive) if archive is not None else None
+    ensure_landing_schema(con)
+    sites = _site_rows(con, site_ids)
+    mappings = _as_mappings(mappings, con)
+    versions = {site_id: recognition_version(row, mappings) for site_id, row in sites.items()}
+    reports = {site_id: SiteLoadReport(site_id, load_id) for site_id in sites}
+    new = _pending(con, list(sites)) if pending else []
+    stale = stale_deliveries(con, versions)
+    landed = _landed_recognition(con, [d["delivery_id"] for d in stale])
+    known = {d["delivery_id"]: d for d in stale}
+    tasks = [_task(d) for d in new + stale]
+    involved = {t.site_id for t in tasks}
+    settings = ReaderSettings(inbox, archive, limits,
+                              {s: mappings.site_context(sites[s]) for s in involved})
+    writer = _Writer(con, load_id, patient_key_params(pseudonym_key))
+    updates: list[dict] = []
+    to_judge: list[str] = []
+    touched: set[str] = set()
+    con.execute("BEGIN TRANSACTION")
     try:
-        return read_workbook(content, recognizer=recognizer, limits=limits)
-    except FileRejected as exc:
-        return exc
-    except Exception as exc:  # a reader fault on a hostile file: recorded, never raised
-        return FileRejected("unreadable_workbook", f"the reader failed ({type(exc).__name__})")
+        for batch in read_deliveries(tasks, settings, workers):
+            write: set[str] = set()
+            replace: list[str] = []
+            for file in batch.files:
+                task, report, version = file.task, reports[file.task.site_id], versions[file.task.site_id]
+                delivery = known.get(task.delivery_id)
+                if delivery is not None:  # landed before: land again only if the outcome changes
+                    if file.missing_bytes:
+                        report.files_not_relandable.append(task.file_path)
+                        continue
+                    if _same_outcome(delivery, file, landed.get(task.delivery_id, {})):
+                        updates.append({"delivery_id": task.delivery_id, "status": delivery["status"],
+                                        "reason": delivery["reason"], "keep": True, "recognition_version": version})
+                        continue
+                    replace.append(task.delivery_id)
+                    report.files_relanded.append(task.file_path)
+                    touched.add(task.site_id)
+                if file.rejected:
+                    report.files_rejected[task.file_path] = file.reason
+                    updates.append(_status_update(file, "rejected", file.reason, version))
+                    continue
+                write.add(task.delivery_id)
+                _add_to_report(report, file)
+                if delivery is None:
+                    report.files_loaded.append(task.file_path)
+                    to_judge.append(task.delivery_id)
+                    updates.append(_status_update(file, "pending", None, version))
+                else:  # landed again: it keeps its place, it is not judged again
+                    updates.append(_status_update(file, "superseded", None, version))
+            writer.delete(replace)
+            writer.write(batch, write)
+        _update_deliveries(con, [u for u in updates if not u.get("keep")])
+        _set_versions(con, [(u["delivery_id"], u["recognition_version"]) for u in updates if u.get("keep")])
+        by_id = {d["delivery_id"]: d for d in new}
+        for delivery_id, reason in judge_new_cuts(con, to_judge).items():
+            reports[by_id[delivery_id]["site_id"]].files_held[by_id[delivery_id]["file_path"]] = reason
+        touched |= {d["site_id"] for d in new}
+        settle_sites(con, sorted(touched))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    _finish_reports(con, reports)
+    return reports
 
 
-def _too_large(delivery: dict, limits: WorkbookLimits) -> FileRejected | None:
-    size = delivery.get("size_bytes")
-    if size is not None and size > limits.file_bytes:
-        return FileRejected("too_large", f"the file is {describe_bytes(size)}, the limit is "
-                                         f"{limits.max_file_mb:g} MB (max_file_mb)")
-    return None
+def _set_versions(con, pairs: list[tuple[str, str]]) -> None:
+    """Record the recognition version of deliveries read again with the same outcome."""
+    if pairs:
+        con.execute(
+            "UPDATE landing.deliveries AS d SET recognition_version = v.version FROM "
+            "(SELECT unnest(?::VARCHAR[]) AS delivery_id, unnest(?::VARCHAR[]) AS version) v "
+            "WHERE d.delivery_id = v.delivery_id", [[p[0] for p in pairs], [p[1] for p in pairs]])
+
+
+def _finish_reports(con, reports: dict[str, SiteLoadReport]) -> None:
+    """Each report's current file and its count of deliveries loaded before (one query)."""
+    rows = con.execute(
+        "SELECT site_id, count(*) FILTER (status <> 'pending'), "
+        "max(file_name) FILTER (status = 'current') FROM landing.deliveries "
+        "WHERE site_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY site_id", [list(reports)]).fetchall()
+    for site_id, settled, current in rows:
+        report = reports[site_id]
+        report.files_skipped = int(settled) - len(report.files_loaded) - len(report.files_rejected)
+        report.current_file = current
 
 
 def load_site(con, *, inbox: Path, site_id: str, load_id: str, pseudonym_key: str,
               archive: Path | None = None, mappings: Mappings | Path | str | None = None,
               max_file_mb: float = DEFAULT_MAX_FILE_MB, max_sheet_mb: float = DEFAULT_MAX_SHEET_MB,
-              max_rows_per_sheet: int = DEFAULT_MAX_ROWS_PER_SHEET) -> SiteLoadReport:
-    """Load every pending delivery of a known site, then land again the site's deliveries
-    whose recognition changed (``reland_site``); returns counts for the run's metadata.
-
-    ``pseudonym_key`` is the secret of the patient keys (HMAC-SHA-256). ``archive`` is the
-    delivery archive (read when it holds the bytes; files read from the inbox are added to
-    it). ``mappings`` is the mappings folder or its ``Mappings`` (``read_mappings``). The
-    limits are ``RegistryConfig``'s, as plain numbers."""
-    limits = WorkbookLimits(max_file_mb, max_sheet_mb, max_rows_per_sheet)
-    archive = Path(archive) if archive is not None else None
-    ensure_landing_schema(con)
-    site = _site_row(con, site_id)
-    mappings = _as_mappings(mappings, con)
-    recognizer = Recognizer(mappings.site_context(site))
-    version = recognition_version(site, mappings)
-    report = SiteLoadReport(site_id, load_id)
-    key_params = patient_key_params(pseudonym_key)
-    cursor = con.execute(
-        "SELECT delivery_id, site_id, file_path, file_name, file_sha256, data_cut, size_bytes "
-        "FROM landing.deliveries WHERE site_id = ? AND status = 'pending' ORDER BY data_cut, arrived_at, file_path",
-        [site_id],
-    )
-    names = [d[0] for d in cursor.description]
-    pending = [dict(zip(names, row)) for row in cursor.fetchall()]
-    for delivery in pending:
-        outcome = _too_large(delivery, limits)
-        if outcome is None:
-            try:
-                outcome = _read(_registered_bytes(inbox, archive, delivery), recognizer, limits)
-            except FileRejected as exc:
-                outcome = exc
-        _land(con, report, delivery, outcome, load_id, key_params, version, replace=False)
-        if not isinstance(outcome, FileRejected):
-            report.files_loaded.append(delivery["file_path"])
-    reland_site(con, site_id=site_id, load_id=load_id, pseudonym_key=pseudonym_key, archive=archive,
-                mappings=mappings, inbox=inbox, report=report, limits=limits, _site=site)
-    report.files_skipped = con.execute(
-        "SELECT count(*) FROM landing.deliveries WHERE site_id = ? AND status <> 'pending'", [site_id]
-    ).fetchall()[0][0] - len(report.files_loaded) - len(report.files_rejected)
-    report.current_file = settle_current(con, site_id)
-    return report
+              max_rows_per_sheet: int = DEFAULT_MAX_ROWS_PER_SHEET, workers: int | None = None) -> SiteLoadReport:
+    """``load_sites`` for one site."""
+    return load_sites(con, inbox=inbox, load_id=load_id, pseudonym_key=pseudonym_key, site_ids=[site_id],
+                      archive=archive, mappings=mappings, max_file_mb=max_file_mb, max_sheet_mb=max_sheet_mb,
+                      max_rows_per_sheet=max_rows_per_sheet, workers=workers)[site_id]
 
 
 def reland_site(con, *, site_id: str, load_id: str, pseudonym_key: str, archive: Path | None,
                 mappings: Mappings | Path | str | None = None, inbox: Path | None = None,
-                report: SiteLoadReport | None = None, limits: WorkbookLimits | None = None,
-                _site: dict | None = None) -> SiteLoadReport:
-    """Land again, from the archive, the site's deliveries whose recognition would change.
-
-    Each delivery recognised with another version than the current one (``stale_deliveries``)
-    is read again (archive first, else the inbox when its bytes are still the registered
-    ones) and recognised with the current dictionaries and overrides. When the outcome is
-    the same, only its version is recorded; otherwise its landing rows are replaced under
-    ``load_id`` (the delivery row, its arrival time and the other deliveries stay) and the
-    site's current delivery is settled again. A delivery whose bytes cannot be had is
-    listed in ``report.files_not_relandable`` and left as it is."""
-    if _site is None:
-        ensure_landing_schema(con)
-    site = _site or _site_row(con, site_id)
-    mappings = _as_mappings(mappings, con)
-    version = recognition_version(site, mappings)
-    recognizer = Recognizer(mappings.site_context(site))
-    report = report or SiteLoadReport(site_id, load_id)
-    key_params = patient_key_params(pseudonym_key)
-    changed = False
-    for delivery in stale_deliveries(con, {site_id: version}):
-        try:
-            content = _registered_bytes(inbox, archive, delivery)
-        except FileRejected:
-            report.files_not_relandable.append(delivery["file_path"])
-            continue
-        outcome = _read(content, recognizer, limits or WorkbookLimits())
-        if _same_outcome(con, delivery, outcome):
-            con.execute("UPDATE landing.deliveries SET recognition_version = ? WHERE delivery_id = ?",
-                        [version, delivery["delivery_id"]])
-            continue
-        _land(con, report, delivery, outcome, load_id, key_params, version, replace=True)
-        report.files_relanded.append(delivery["file_path"])
-        changed = True
-    if changed:
-        report.current_file = settle_current(con, site_id)
-    return report
+                limits: WorkbookLimits | None = None) -> SiteLoadReport:
+    """Land again, from the archive, the site's deliveries whose recognition would change
+    (``load_sites`` without the pending deliveries)."""
+    limits = limits or WorkbookLimits()
+    return load_sites(con, inbox=inbox, load_id=load_id, pseudonym_key=pseudonym_key, site_ids=[site_id],
+                      archive=archive, mappings=mappings, max_file_mb=limits.max_file_mb,
+                      max_sheet_mb=limits.max_sheet_mb, max_rows_per_sheet=limits.max_rows_per_sheet,
+                      pending=False)[site_id]

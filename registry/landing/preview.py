@@ -17,14 +17,10 @@ import pyarrow as pa
 
 from registry.landing.deliveries import _classify, _files_under, _mtime_us, _stray_files
 from registry.landing.limits import WorkbookLimits
-from registry.landing.load import (
-    _read,
-    _too_large,
-    recognition_version,
-    stale_deliveries,
-)
+from registry.landing.load import recognition_version, stale_deliveries
 from registry.landing.mappings import Mappings
 from registry.landing.pseudonym import patient_key_params, patient_key_sql
+from registry.landing.reading import read_file, too_large
 from registry.landing.recognition import Recognizer
 from registry.landing.workbook import FileRejected
 
@@ -92,7 +88,7 @@ def preview(con, inbox: Path, *, pseudonym_key: str, mappings: Mappings | None =
                 out.append({"site_id": site_id, "file_path": rel, "would": "ignore",
                             "reason": "duplicate_file: same bytes as a delivery already registered"})
                 continue
-            outcome = _too_large({"size_bytes": stat.st_size}, limits) or _read(content, recognizer, limits)
+            outcome = too_large(stat.st_size, limits) or read_file(content, recognizer, limits)
             if isinstance(outcome, FileRejected):
                 out.append({"site_id": site_id, "file_path": rel, "would": "reject", "reason": outcome.reason})
                 continue

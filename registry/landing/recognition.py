@@ -269,13 +269,13 @@ class Recognizer:
     def guess(self, kind: str, header: object) -> HeaderGuess:
         if header is None:
             return UNKNOWN
-        raw = (kind, "\0" + str(header))
+        text = header if isinstance(header, str) else str(header)
+        raw = (kind, "\0" + text)
         found = self._guesses.get(raw)
         if found is not None:
             return found
-        if not _HAS_LETTER.search(str(header)):
-            self._guesses[raw] = UNKNOWN
-            return UNKNOWN
+        if not _HAS_LETTER.search(text):
+            return UNKNOWN  # dates and numbers: not cached, they rarely repeat
         key = (kind, normalise_label(header))
         found = self._guesses.get(key)
         if found is None:
@@ -296,7 +296,7 @@ class Recognizer:
         if exact is not None:
             target = exact.field if exact.role == "field" else TARGET_IDENTIFIER
             return HeaderGuess(exact.role, target, "exact", (norm,), 1.0)
-        tokens = text_words(header, self.vocab.stop_words)
+        tokens = text_words(header, self.vocab.stop_words, norm)
         if not tokens:
             return UNKNOWN
         match = best_match(tokens, self.vocab.keywords[kind])

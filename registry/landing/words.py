@@ -77,10 +77,12 @@ def _join(text: str) -> str:
     return text
 
 
-def text_words(text: object, stop_words: frozenset[str] = frozenset()) -> tuple[str, ...]:
+def text_words(text: object, stop_words: frozenset[str] = frozenset(), normalised: str | None = None
+               ) -> tuple[str, ...]:
     """The content words of a header or term: normalised (accents, case, bracketed units,
-    punctuation), without stop words and bare numbers, in their order."""
-    words = _join(normalise_label(text)).split()
+    punctuation), without stop words and bare numbers, in their order. ``normalised``:
+    ``normalise_label(text)`` when the caller has it already."""
+    words = _join(normalise_label(text) if normalised is None else normalised).split()
     return tuple(w for w in words if w not in stop_words and not _DIGITS.match(w))
 
 

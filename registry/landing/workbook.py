@@ -79,10 +79,16 @@ class WorkbookRead:
         return {kind: sheet.name for kind, sheet in self.sheets.items()}
 
 
-def _clean(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Trim white space (non-breaking included); empty text becomes null."""
-    trimmed = pc.utf8_trim_whitespace(column.cast(pa.string()))
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+def _clean_all(table: pa.Table) -> list[pa.Array]:
+    """Every column trimmed (non-breaking spaces included), empty text null: in one pass over
+    the sheet's cells laid end to end (a few Arrow calls per sheet, not per column)."""
+    n_rows = table.num_rows
+    if table.num_columns == 0:
+        return []
+    cells = pa.chunked_array([c.cast(pa.string()) for c in table.columns], pa.string()).combine_chunks()
+    trimmed = pc.utf8_trim_whitespace(cells)
+    cleaned = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    return [cleaned.slice(i * n_rows, n_rows) for i in range(table.num_columns)]
 
 
 def profile_column(values: pa.ChunkedArray) -> dict[str, object]:
@@ -104,16 +110,26 @@ def profile_column(values: pa.ChunkedArray) -> dict[str, object]:
     }
 
 
-def read_sheet(reader: fastexcel.ExcelReader, kind: str, name: str, recognizer: Recognizer | None = None) -> SheetRead:
+# Columns of a sheet's rows before ``finish_rows``: what tells a data row from a note or a
+# blank (cells filled, and the text of the unknown, kept and identifier columns coalesced).
+# They live only in memory: ``finish_rows`` drops them, so no identifier is ever written.
+PENDING_COLUMNS = ("_filled", "_other", "_plain", "_ident")
+
+
+def read_sheet(reader: fastexcel.ExcelReader, kind: str, name: str, recognizer: Recognizer | None = None,
+               finish: bool = True) -> SheetRead:
+    """One sheet: its header found and its columns recognised. With ``finish=False`` the rows
+    keep the ``PENDING_COLUMNS`` so that many sheets are classified at once (``finish_rows``)."""
     recognizer = recognizer or Recognizer()
     table = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_arrow()
-    columns = [_clean(table.column(i)) for i in range(table.num_columns)]
+    columns = _clean_all(table)
     n_rows = table.num_rows
-    head_rows = min(n_rows, HEADER_SEARCH_ROWS)
-    head = [[col[i].as_py() for col in columns] for i in range(head_rows)]
     if all(col.null_count == len(col) for col in columns):
         # an empty sheet holds no rows of its kind
         return SheetRead(kind, name, None, _empty_rows(kind))
+    head_rows = min(n_rows, HEADER_SEARCH_ROWS)
+    by_column = [col.slice(0, head_rows).to_pylist() for col in columns]
+    head = [list(row) for row in zip(*by_column)] if by_column else []
     h = recognizer.find_header(kind, head)
     if h is None:
         raise FileRejected(
@@ -126,9 +142,9 @@ def read_sheet(reader: fastexcel.ExcelReader, kind: str, name: str, recognizer: 
     except ColumnsRejected as exc:
         raise FileRejected(exc.code, exc.message) from None
     sheet = SheetRead(kind, name, h + 1, pa.table({}), columns=recognition.columns)
-    kept: dict[str, pa.ChunkedArray] = {}
-    dropped: list[pa.ChunkedArray] = []  # identifier columns: only to tell notes and blanks apart
-    others: list[pa.ChunkedArray] = []  # unknown, ambiguous, ignored, duplicate: never stored
+    kept: dict[str, pa.Array] = {}
+    dropped: list[pa.Array] = []  # identifier columns: only to tell notes and blanks apart
+    others: list[pa.Array] = []  # unknown, ambiguous, ignored, duplicate: never stored
     for col in recognition.columns:
         values = data[col.index]
         if col.status == "mapped":
@@ -145,42 +161,63 @@ def read_sheet(reader: fastexcel.ExcelReader, kind: str, name: str, recognizer: 
                                        "candidates": col.candidates, **profile_column(values)})
                 if col.status == "ambiguous":
                     sheet.ambiguous_columns[col.key] = col.candidate_targets()
-    # classify rows on every cell the site wrote, identifiers included
-    filled = pa.array(np.zeros(n_rows - h - 1, dtype=np.int32))
+    n = n_rows - h - 1
+    # cells the site wrote on each row, identifiers included (validity bits, summed in numpy)
+    filled = np.zeros(n, dtype=np.int32)
     for values in data:
-        filled = pc.add(filled, pc.cast(pc.is_valid(values), pa.int32()))
-    # A note is a row whose one value is a sentence: sites write `Total: 42` under the
-    # patient_ref header or simply in column A. Its text is kept only from a recognised
-    # column (screened for identifier-like runs): in an identifier column only the
-    # `Word: ...` form counts, so that a full name alone on a row is never kept, and
-    # the text of an unknown column is never kept at all.
-    one = pc.equal(filled, 1)
-    nothing = pa.scalar(None, pa.string())
-    is_note = pa.array(np.zeros(n_rows - h - 1, dtype=bool))
-    note_text = pa.nulls(n_rows - h - 1, pa.string())
-    if others:
-        other = pc.coalesce(*others)
-        is_note = pc.fill_null(pc.and_(one, pc.match_substring_regex(other, NOTE_PATTERN)), False)
-    if kept:
-        plain = pc.coalesce(*kept.values())
-        kept_note = pc.fill_null(pc.and_(one, pc.match_substring_regex(plain, NOTE_PATTERN)), False)
-        note_text = pc.if_else(kept_note, plain, nothing)
-        is_note = pc.or_(is_note, kept_note)
-    if dropped:
-        ident = pc.coalesce(*dropped)
-        ident_note = pc.fill_null(pc.and_(one, pc.match_substring_regex(ident, LABEL_PATTERN)), False)
-        note_text = pc.if_else(ident_note, ident, note_text)
-        is_note = pc.or_(is_note, ident_note)
-    row_class = pc.if_else(pc.equal(filled, 0), "blank", pc.if_else(is_note, "note", "data"))
+        if values.null_count == 0:
+            filled += 1
+        elif values.null_count < n:
+            filled += np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=np.int32)
+    nothing = pa.nulls(n, pa.string())
     out = {
-        "source_row": pa.array(range(h + 2, n_rows + 1), pa.int32()),
+        "source_row": pa.array(np.arange(h + 2, n_rows + 1, dtype=np.int32)),
+        "_filled": pa.array(filled),
+        "_other": pc.coalesce(*others) if others else nothing,
+        "_plain": pc.coalesce(*kept.values()) if kept else nothing,
+        "_ident": pc.coalesce(*dropped) if dropped else nothing,
+        **kept,
+    }
+    rows = pa.table(out)
+    sheet.rows = finish_rows(rows) if finish else rows
+    return sheet
+
+
+def finish_rows(rows: pa.Table) -> pa.Table:
+    """Rows of one sheet or of many (``read_sheet(finish=False)``, concatenated): each row
+    classed data, note or blank, the note's text kept (screened), the ``PENDING_COLUMNS``
+    dropped, and `2017-07-31 00:00:00` written as the date it is.
+
+    A note is a row whose one value is a sentence: sites write `Total: 42` under the
+    patient_ref header or simply in column A. Its text is kept only from a recognised
+    column (screened for identifier-like runs): in an identifier column only the
+    `Word: ...` form counts, so that a full name alone on a row is never kept, and
+    the text of an unknown column is never kept at all."""
+    # one chunk: Arrow compiles a regular expression again for every chunk it scans
+    rows = rows.combine_chunks()
+    one = pc.equal(rows.column("_filled"), 1)
+    nothing = pa.scalar(None, pa.string())
+    other, plain, ident = (rows.column(c) for c in ("_other", "_plain", "_ident"))
+    other_note = pc.fill_null(pc.and_(one, pc.match_substring_regex(other, NOTE_PATTERN)), False)
+    kept_note = pc.fill_null(pc.and_(one, pc.match_substring_regex(plain, NOTE_PATTERN)), False)
+    ident_note = pc.fill_null(pc.and_(one, pc.match_substring_regex(ident, LABEL_PATTERN)), False)
+    note_text = pc.if_else(ident_note, ident, pc.if_else(kept_note, plain, nothing))
+    is_note = pc.or_(pc.or_(other_note, kept_note), ident_note)
+    row_class = pc.if_else(pc.equal(rows.column("_filled"), 0), "blank", pc.if_else(is_note, "note", "data"))
+    fields = [c for c in rows.column_names if c not in PENDING_COLUMNS and c != "source_row"
+              and not c.startswith("_")]
+    out = {
+        **{c: rows.column(c) for c in rows.column_names if c.startswith("_") and c not in PENDING_COLUMNS},
+        "source_row": rows.column("source_row"),
         "row_class": row_class,
         "note_text": identifiers.redact_array(note_text),
     }
-    for fld, values in kept.items():
-        out[fld] = pc.replace_substring_regex(values, _MIDNIGHT, r"\1") if fld != "patient_ref" else values
-    sheet.rows = pa.table(out)
-    return sheet
+    for fld in fields:
+        values = rows.column(fld)
+        if fld != "patient_ref" and values.null_count < len(values):
+            values = pc.replace_substring_regex(values, _MIDNIGHT, r"\1")
+        out[fld] = values
+    return pa.table(out)
 
 
 def _empty_rows(kind: str) -> pa.Table:
@@ -189,12 +226,13 @@ def _empty_rows(kind: str) -> pa.Table:
 
 
 def read_workbook(source: str | bytes, *, recognizer: Recognizer | None = None,
-                  limits: WorkbookLimits | None = None) -> WorkbookRead:
+                  limits: WorkbookLimits | None = None, finish: bool = True) -> WorkbookRead:
     """Find and read the four sheet kinds; raise FileRejected for file-level faults.
 
     ``recognizer`` carries the site's settings and mapping overrides (default: the
     shipped dictionaries only). The zip is checked against ``limits`` (defaults:
-    ``WorkbookLimits()``) before the reader opens it."""
+    ``WorkbookLimits()``) before the reader opens it. ``finish=False``: the rows are left
+    for ``finish_rows`` (the landing classifies a batch of files at once)."""
     recognizer = recognizer or Recognizer()
     check_workbook(source, limits)
     try:
@@ -222,7 +260,7 @@ def read_workbook(source: str | bytes, *, recognizer: Recognizer | None = None,
         if kind not in found:
             continue
         try:
-            sheets[kind] = read_sheet(reader, kind, found[kind], recognizer)
+            sheets[kind] = read_sheet(reader, kind, found[kind], recognizer, finish)
         except FileRejected as exc:
             exc.sheets = found
             raise

@@ -342,3 +342,43 @@ def test_reports_for_the_orchestrator_hold_counts_and_headers_only(con, loaded):
                              [r.problems for r in reports.values()], scan.problems], ensure_ascii=False)
     for needle in wbs.IDENTIFIERS:
         assert needle not in everything
+
+
+def _landed(con) -> dict[str, list[tuple]]:
+    """Every landing table, without the load's run id and arrival times, in a stable order."""
+    out = {}
+    for table in (*SHEET_FIELDS, "note_rows", "sheet_loads", "unknown_columns", "deliveries"):
+        columns = [c for (c,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'landing' AND table_name = ? "
+            "AND database_name = current_database() ORDER BY column_index", [table]).fetchall()
+            if c not in ("load_id", "arrived_at", "modified_at")]
+        out[table] = sorted(con.execute(f"SELECT {', '.join(columns)} FROM landing.{table}").fetchall(), key=repr)
+    return out
+
+
+def test_reading_in_worker_processes_lands_exactly_what_one_process_lands(settings, sites_csv, tmp_path,
+                                                                          monkeypatch):
+    """The parallel path (batches of files read in worker processes, rows classified per batch)
+    and the single-process path land the same rows, notes, sheet loads, profiles and statuses."""
+    from registry import warehouse as warehouse_db
+    from registry.landing import load_sites, reading, register_sites
+
+    build_first_inbox(settings.inbox)
+    for rel, workbook in (("US-001/US-001 export 2017-03-31.xlsx", wbs.us_workbook()),
+                          ("ES-001/Datos_20170930.xlsx", wbs.es_workbook())):
+        workbook.worksheets[0].append(["Total: a later cut"])  # new bytes, the same patients
+        put(settings.inbox, rel, workbook)
+    monkeypatch.setattr(reading, "MIN_FILES_FOR_WORKERS", 1)
+    monkeypatch.setattr(reading, "MAX_BATCH_FILES", 2)  # several batches, several sheets per batch
+    landed = {}
+    for workers in (1, 2):
+        with warehouse_db.connect(tmp_path / f"w{workers}.duckdb") as con:
+            load_site_master(con, sites_csv)
+            sites = [s for (s,) in con.execute("SELECT site_id FROM landing.site_master").fetchall()]
+            register_sites(con, settings.inbox, sites, "load-1")
+            reports = load_sites(con, inbox=settings.inbox, load_id="load-1", pseudonym_key=TEST_KEY,
+                                 workers=workers)
+            landed[workers] = _landed(con)
+            assert sum(len(r.files_loaded) for r in reports.values()) == 4
+    assert landed[1] == landed[2]
+    assert len(landed[2]["patients"]) > 0 and len(landed[2]["note_rows"]) > 0

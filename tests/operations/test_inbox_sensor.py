@@ -1,4 +1,4 @@
-"""The inbox sensor requests loads of exactly the sites whose deliveries changed."""
+"""The inbox sensor requests loads of exactly the countries whose sites' deliveries changed."""
 from __future__ import annotations
 
 import os
@@ -46,7 +46,7 @@ def test_first_tick_loads_the_master_and_every_site_then_only_changed_ones(inbox
         first = evaluate(inbox, instance, None)
         [everything] = first.run_requests
         assert SITE_MASTER in everything.asset_selection and INBOX_STRAYS in everything.asset_selection
-        assert sorted(first.dynamic_partitions_requests[0].partition_keys) == ["DE-001", "US-001"]
+        assert sorted(first.dynamic_partitions_requests[0].partition_keys) == ["DE", "US"]
         apply(instance, first)
 
         quiet = evaluate(inbox, instance, first.cursor)
@@ -54,7 +54,7 @@ def test_first_tick_loads_the_master_and_every_site_then_only_changed_ones(inbox
 
         (inbox / "inbox" / "DE-001" / "DE-001_2017-07-31.xlsx").write_bytes(b"second cut")
         second = evaluate(inbox, instance, first.cursor)
-        assert partitions(second) == ["DE-001"]
+        assert partitions(second) == ["DE"]
         assert SITE_MASTER not in second.run_requests[0].asset_selection
 
         # A changed file (same name, new bytes and time) is noticed as well.
@@ -62,7 +62,7 @@ def test_first_tick_loads_the_master_and_every_site_then_only_changed_ones(inbox
         path.write_bytes(b"first cut, corrected")
         os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
         third = evaluate(inbox, instance, second.cursor)
-        assert partitions(third) == ["US-001"]
+        assert partitions(third) == ["US"]
 
 
 def test_a_file_touched_without_a_change_requests_nothing(inbox):
@@ -95,24 +95,39 @@ def test_a_changed_site_master_reloads_it_and_follows_its_sites(inbox):
         [request] = result.run_requests
         assert SITE_MASTER in request.asset_selection
         [delete] = result.dynamic_partitions_requests
-        assert isinstance(delete, dg.DeleteDynamicPartitionsRequest) and list(delete.partition_keys) == ["DE-001"]
+        assert isinstance(delete, dg.DeleteDynamicPartitionsRequest) and list(delete.partition_keys) == ["DE"]
 
 
-def test_many_changed_sites_make_one_run_over_every_site(inbox):
-    sites = ["AR-001", "BR-001", "FR-001", "IT-001", "NL-001"][: MAX_RUNS_PER_TICK + 1]
+def test_a_new_cut_requests_its_country_only_once_for_many_sites(inbox):
+    with dg.instance_for_test() as instance:
+        (inbox / "inbox" / "US-002").mkdir()
+        (inbox / "inbox" / "US-002" / "cut_2017-06-30.xlsx").write_bytes(b"US-002")
+        with open(inbox / "sites.csv", "a") as master:
+            master.write("US-002,C,US,United States,en,MDY,NRS11,5L\n")
+        first = evaluate(inbox, instance, None)
+        apply(instance, first)
+        for site in ("US-001", "US-002"):
+            (inbox / "inbox" / site / "cut_2017-07-31.xlsx").write_bytes(site.encode() + b" second")
+        second = evaluate(inbox, instance, first.cursor)
+        assert partitions(second) == ["US"]
+
+
+def test_many_changed_countries_make_one_run_over_every_country(inbox):
+    countries = ["AR", "BR", "FR", "IT", "NL"][: MAX_RUNS_PER_TICK + 1]
     with dg.instance_for_test() as instance:
         first = evaluate(inbox, instance, None)
         apply(instance, first)
-        for site in sites:
+        for country in countries:
+            site = f"{country}-001"
             (inbox / "inbox" / site).mkdir()
             (inbox / "inbox" / site / "cut_2017-07-31.xlsx").write_bytes(site.encode())
         with open(inbox / "sites.csv", "a") as master:
-            master.writelines(f"{site},X,XX,Latin America,es,DMY,NRS11,3L\n" for site in sites)
+            master.writelines(f"{c}-001,X,{c},Latin America,es,DMY,NRS11,3L\n" for c in countries)
         result = evaluate(inbox, instance, first.cursor)
         [request] = result.run_requests
         added = list(result.dynamic_partitions_requests[0].partition_keys)
-        assert added == sites
-        order = list(instance.get_dynamic_partitions("sites")) + added
+        assert added == countries
+        order = list(instance.get_dynamic_partitions("countries")) + added
         assert (request.tags["dagster/asset_partition_range_start"],
                 request.tags["dagster/asset_partition_range_end"]) == (order[0], order[-1])
 

@@ -1,4 +1,5 @@
-"""Landing assets: the site master, the files outside every site folder, one load per site.
+"""Landing assets: the site master, the files outside every site folder, the sites' loads
+(partitioned by country).
 
 Each asset writes the landing tables named by its key; the library
 (``registry.landing``) does the work, the asset passes configuration and reports.
@@ -8,11 +9,13 @@ import hashlib
 from pathlib import Path
 
 import dagster as dg
+from pydantic import Field
 
-from orchestration.defs.landing.partitions import SITE_PARTITIONS
+from orchestration.defs.landing.partitions import COUNTRY_PARTITIONS
 from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
 from registry import landing
 from registry.config import RegistryConfig
+from registry.landing.load import SiteLoadReport
 from registry.landing.mappings import MappingsError, load_mappings, read_mappings
 from registry.landing.recognition import vocabulary
 
@@ -135,6 +138,14 @@ def mapping_overrides(registry: RegistryConfig, warehouse: WarehouseResource):
                                    metadata={"rows": counts[table], "folder": dg.MetadataValue.path(str(folder))})
 
 
+class LandingConfig(dg.Config):
+    sites: list[str] = Field(
+        default_factory=list,
+        description="Only these sites of the run's countries (empty: every site). "
+        "`registry run --site` sets it.",
+    )
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -144,10 +155,10 @@ def mapping_overrides(registry: RegistryConfig, warehouse: WarehouseResource):
             group_name=GROUP,
             kinds={"python", "duckdb", "excel"},
             owners=OWNERS,
-            partitions_def=SITE_PARTITIONS,
+            partitions_def=COUNTRY_PARTITIONS,
             description=SITE_TABLE_DESCRIPTIONS.get(
                 table,
-                f"Landing table `landing.{table}`: every row the site sent, as text, with its file, sheet "
+                f"Landing table `landing.{table}`: every row the sites sent, as text, with its file, sheet "
                 "and row number. Direct identifiers are dropped before writing; patient refs are "
                 "replaced by a keyed pseudonym.",
             ),
@@ -155,52 +166,57 @@ def mapping_overrides(registry: RegistryConfig, warehouse: WarehouseResource):
         for table, key in SITE_LOAD_KEYS.items()
     ],
     name="site_landing",
-    partitions_def=SITE_PARTITIONS,
+    partitions_def=COUNTRY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
 )
-def site_landing(context: dg.AssetExecutionContext, registry: RegistryConfig, warehouse: WarehouseResource):
-    """Registers the run's sites' new files and loads their new deliveries (one or a range of sites)."""
+def site_landing(context: dg.AssetExecutionContext, config: LandingConfig, registry: RegistryConfig,
+                 warehouse: WarehouseResource):
+    """Registers the new files of the run's countries' sites and loads their new deliveries:
+    read in parallel, written in one transaction (one country, a range, or every country)."""
     if registry.uses_development_key:
         context.log.warning(
             "REGISTRY_PSEUDONYM_KEY is not set: patient keys use the development key, which is not "
             "secret. Set the variable for real data."
         )
     inbox, archive, run_id = registry.path("inbox"), registry.path("archive"), context.run.run_id
-    totals: dict[str, int] = {"files_new": 0, "files_loaded": 0, "files_rejected": 0, "files_held": 0,
-                              "files_relanded": 0}
-    warnings: dict[str, int] = {}
+    countries = list(context.partition_keys)
     with warehouse.get_connection() as con:
-        mappings = read_mappings(registry.path("mappings"),
-                                 [r[0] for r in con.execute("select site_id from landing.site_master").fetchall()])
-        for site_id in context.partition_keys:
-            scan = landing.register_site(con, inbox, site_id, load_id=run_id, archive=archive,
-                                         max_file_mb=registry.max_file_mb)
-            report = landing.load_site(con, inbox=inbox, site_id=site_id, load_id=run_id,
-                                       pseudonym_key=registry.secret_key(), archive=archive, mappings=mappings,
-                                       max_file_mb=registry.max_file_mb, max_sheet_mb=registry.max_sheet_mb,
-                                       max_rows_per_sheet=registry.max_rows_per_sheet)
-            totals["files_new"] += scan.n_new
-            totals["files_loaded"] += len(report.files_loaded)
-            totals["files_rejected"] += len(report.files_rejected)
-            totals["files_held"] += len(report.files_held)
-            totals["files_relanded"] += len(report.files_relanded)
-            for line in [*scan.problems, *report.problems]:
-                warnings[line] = warnings.get(line, 0) + 1
-            for table, key in SITE_LOAD_KEYS.items():
-                metadata = ({"files_seen": scan.files_seen, "files_new": scan.n_new,
-                             "current_file": report.current_file or "",
-                             "held": dg.MetadataValue.json(report.files_held),
-                             "rejected": dg.MetadataValue.json(report.files_rejected)}
-                            if table == "deliveries" else report.metadata_for(table))
-                context.add_asset_metadata(metadata, asset_key=key, partition_key=site_id)
+        master = dict(con.execute("select site_id, country from landing.site_master").fetchall())
+        unknown = sorted(set(config.sites) - set(master))
+        if unknown:
+            raise dg.Failure(description=f"Not sites of the site master: {', '.join(unknown)}")
+        by_country = {c: sorted(s for s, country in master.items() if country == c
+                                and (not config.sites or s in config.sites)) for c in countries}
+        mappings = read_mappings(registry.path("mappings"), list(master))
+        scans = {c: landing.register_sites(con, inbox, sites, load_id=run_id, archive=archive,
+                                           max_file_mb=registry.max_file_mb) for c, sites in by_country.items()}
+        reports = landing.load_sites(
+            con, inbox=inbox, site_ids=[s for sites in by_country.values() for s in sites], load_id=run_id,
+            pseudonym_key=registry.secret_key(), archive=archive, mappings=mappings,
+            max_file_mb=registry.max_file_mb, max_sheet_mb=registry.max_sheet_mb,
+            max_rows_per_sheet=registry.max_rows_per_sheet, workers=registry.workers)
+    warnings: dict[str, None] = {}
+    for country, sites in by_country.items():
+        scan, summary = scans[country], SiteLoadReport.merged(country, [reports[s] for s in sites])
+        for line in [*scan.problems, *(line for s in sites for line in reports[s].problems)]:
+            warnings.setdefault(line)
+        for table, key in SITE_LOAD_KEYS.items():
+            metadata = ({"sites": len(sites), "files_seen": scan.files_seen, "files_new": scan.n_new,
+                         "sites_with_current_file": sum(1 for s in sites if reports[s].current_file),
+                         "held": dg.MetadataValue.json(summary.files_held),
+                         "rejected": dg.MetadataValue.json(summary.files_rejected)}
+                        if table == "deliveries" else summary.metadata_for(table))
+            context.add_asset_metadata(metadata, asset_key=key, partition_key=country)
     for line in warnings:
         context.log.warning(line)
+    total = SiteLoadReport.merged("all", list(reports.values()))
     context.log.info(
-        f"{len(context.partition_keys)} site(s): {totals['files_new']} new file(s), "
-        f"{totals['files_loaded']} loaded, {totals['files_rejected']} rejected, {totals['files_held']} held, "
-        f"{totals['files_relanded']} landed again."
+        f"{len(countries)} country(ies), {len(reports)} site(s): "
+        f"{sum(s.n_new for s in scans.values())} new file(s), {len(total.files_loaded)} loaded, "
+        f"{len(total.files_rejected)} rejected, {len(total.files_held)} held, "
+        f"{len(total.files_relanded)} landed again."
     )
-    # Each site's partition carries its own counts (above), not the run's.
+    # Each country's partition carries its own counts (above), not the run's.
     for key in SITE_LOAD_KEYS.values():
         yield dg.MaterializeResult(asset_key=key)

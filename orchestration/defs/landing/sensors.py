@@ -1,4 +1,5 @@
-"""The inbox sensor: a delivery requests a load of just its site.
+"""The inbox sensor: a delivery requests a load of just its country (whose run reads only
+the new files).
 
 It never opens the warehouse (DuckDB admits one writing process, which may be a
 running load): it compares the inbox with its cursor, by ``stat`` and, for a file
@@ -20,16 +21,17 @@ from orchestration.defs.landing.assets import (
     file_version,
 )
 from orchestration.defs.landing.partitions import (
-    SITE_PARTITIONS,
-    all_sites_tags,
-    site_partition_requests,
+    COUNTRY_PARTITIONS,
+    all_countries_tags,
+    countries_of,
+    country_partition_requests,
 )
 from registry.config import RegistryConfig
 from registry.landing import SiteMasterError, read_site_master
 from registry.landing.deliveries import file_sha256
 
-# More changed sites than this at once (the first tick, a bulk re-delivery): one
-# run over every site instead of a run each; unchanged sites load nothing.
+# More changed countries than this at once (the first tick, a bulk re-delivery): one
+# run over every country instead of a run each; unchanged sites load nothing.
 MAX_RUNS_PER_TICK = 4
 
 LANDING_SELECTION = dg.AssetSelection.assets(SITE_MASTER, *MAPPING_KEYS.values(), INBOX_STRAYS,
@@ -69,46 +71,48 @@ def by_folder(files: dict[str, str], sites: set[str]) -> tuple[dict[str, str], s
     minimum_interval_seconds=15,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Watches REGISTRY_INBOX, the site master and the mappings folder. A new or changed "
-    f"delivery requests a load of its site only (more than {MAX_RUNS_PER_TICK} sites at once, a "
-    "changed site master or changed mapping overrides: one run over every site, which lands again "
-    "from the archive the deliveries whose recognition changes); files outside the site folders are "
-    "listed by `inbox_strays`. Site partitions follow the site master. A file touched without a "
-    "change of content requests nothing.",
+    "delivery requests a load of its country (which reads only the new files; more than "
+    f"{MAX_RUNS_PER_TICK} countries at once, a changed site master or changed mapping overrides: one "
+    "run over every country, which lands again from the archive the deliveries whose recognition "
+    "changes); files outside the site folders are listed by `inbox_strays`. Country partitions "
+    "follow the site master. A file touched without a change of content requests nothing.",
 )
 def inbox_sensor(context: dg.SensorEvaluationContext, registry: RegistryConfig):
     cursor = json.loads(context.cursor) if context.cursor else {}
     sites_csv = registry.path("sites")
     try:
-        site_ids = list(read_site_master(sites_csv)["site_id"])
+        master_frame = read_site_master(sites_csv)
     except (OSError, SiteMasterError, ValueError) as exc:
         return dg.SkipReason(f"The site master cannot be read, nothing requested: {exc}")
+    site_countries = dict(zip(master_frame["site_id"], master_frame["country"]))
     master = hashlib.sha256(sites_csv.read_bytes()).hexdigest()[:16]
     mappings = file_version(registry.path("mappings"))
     files = inbox_files(registry.path("inbox"), cursor.get("files", {}))
-    sites, strays = by_folder(files, set(site_ids))
+    sites, strays = by_folder(files, set(site_countries))
     new_cursor = json.dumps({"master": master, "mappings": mappings, "sites": sites, "strays": strays,
                              "files": files}, sort_keys=True)
 
     previous_sites = cursor.get("sites", {})
-    changed = sorted(site for site, digest in sites.items() if previous_sites.get(site) != digest)
+    changed = countries_of(site_countries, (s for s, digest in sites.items() if previous_sites.get(s) != digest))
     master_changed = cursor.get("master") != master or cursor.get("mappings") != mappings
     strays_changed = cursor.get("strays") != strays
-    existing = context.instance.get_dynamic_partitions(SITE_PARTITIONS.name)
-    partitions = site_partition_requests(existing, site_ids)
+    countries = sorted(set(site_countries.values()))
+    existing = context.instance.get_dynamic_partitions(COUNTRY_PARTITIONS.name)
+    partitions = country_partition_requests(existing, countries)
     # the partitions in their order once the requests are applied (a range follows that order)
-    ordered = [s for s in existing if s in set(site_ids)] + [s for s in site_ids if s not in set(existing)]
+    ordered = [c for c in existing if c in set(countries)] + [c for c in countries if c not in set(existing)]
     if not (changed or master_changed or strays_changed):
         return dg.SensorResult(skip_reason="No new or changed file in the inbox.", cursor=new_cursor)
 
     state = hashlib.sha256(new_cursor.encode()).hexdigest()[:12]
-    site_keys = list(SITE_LOAD_KEYS.values())
+    landing_keys = list(SITE_LOAD_KEYS.values())
     if master_changed or len(changed) > MAX_RUNS_PER_TICK:
         requests = [dg.RunRequest(run_key=f"all:{state}",
-                                  asset_selection=[SITE_MASTER, *MAPPING_KEYS.values(), INBOX_STRAYS, *site_keys],
-                                  tags=all_sites_tags(ordered))] if ordered else []
+                                  asset_selection=[SITE_MASTER, *MAPPING_KEYS.values(), INBOX_STRAYS, *landing_keys],
+                                  tags=all_countries_tags(ordered))] if ordered else []
     else:
-        requests = [dg.RunRequest(run_key=f"{site}:{state}", partition_key=site, asset_selection=site_keys)
-                    for site in changed]
+        requests = [dg.RunRequest(run_key=f"{country}:{state}", partition_key=country, asset_selection=landing_keys)
+                    for country in changed]
         if strays_changed:
             requests.append(dg.RunRequest(run_key=f"strays:{state}", asset_selection=[INBOX_STRAYS]))
     return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partitions, cursor=new_cursor)

@@ -83,7 +83,7 @@ def release_held(context: dg.OpExecutionContext, config: ReleaseConfig, warehous
             raise dg.Failure(description=str(exc)) from None
     context.log.info(f"{config.site_id}/{config.file} released by {who}")
     # The site's deliveries changed: automation rebuilds what follows them.
-    yield dg.AssetMaterialization(asset_key=SITE_LOAD_KEYS["deliveries"], partition=config.site_id,
+    yield dg.AssetMaterialization(asset_key=SITE_LOAD_KEYS["deliveries"], partition=release.country,
                                   metadata={"released": config.file, "released_by": who,
                                             "current": str(release.current_file or "")})
     yield dg.Output(None)
