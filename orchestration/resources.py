@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import sys
 from contextlib import contextmanager
@@ -68,19 +69,44 @@ def resources_for(config: RegistryConfig) -> dict[str, object]:
     }
 
 
+# What `dbt parse` reads: a change to any of these makes the next command parse again.
+PARSED_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
+
+
+def project_digest(project_dir: Path, vars_: str) -> str:
+    """SHA-256 of the dbt project's files, the parse's `--vars` and the dbt version."""
+    from dbt.version import __version__ as dbt_version
+
+    digest = hashlib.sha256(f"{dbt_version}\0{vars_}\0".encode())
+    for path in sorted(p for p in project_dir.rglob("*") if p.suffix in PARSED_SUFFIXES and p.is_file()
+                       and p.relative_to(project_dir).parts[0] not in ("target", "logs", "dbt_packages")):
+        digest.update(f"{path.relative_to(project_dir).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def prepare_dbt_manifest(config: RegistryConfig) -> Path:
-    """Run `dbt parse` (the project's prepare step) so that the definitions can load.
+    """Run `dbt parse` (the project's prepare step) so that the definitions can load, unless
+    the manifest in the state folder was parsed from these very files and `--vars`.
 
     dagster-dbt's own preparer would look for `dbt` on PATH; this one uses the
     executable beside this interpreter. `dagster dev` runs it at import
     (``orchestration/defs/warehouse/assets.py``); the CLI and the tests call it first.
     """
     project = dbt_project(config)
-    dbt = DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)
-    project.target_path.mkdir(parents=True, exist_ok=True)
+    target = Path(project.target_path)
+    target.mkdir(parents=True, exist_ok=True)
+    vars_ = dbt_vars(config.warehouse)
     # `dagster dev` loads the code in several processes at once: one parse at a time.
-    with open(project.target_path / ".parse.lock", "w") as lock:
+    with open(target / ".parse.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        dbt.cli(["parse", "--quiet", "--vars", dbt_vars(config.warehouse)],
-                target_path=project.target_path).wait()
+        digest = project_digest(Path(project.project_dir), vars_)
+        stamp = target / "parsed-from.sha256"
+        parsed = [project.manifest_path, target / "partial_parse.msgpack"]
+        if all(p.is_file() for p in parsed) and stamp.is_file() and stamp.read_text() == digest:
+            return project.manifest_path
+        stamp.unlink(missing_ok=True)
+        dbt = DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)
+        dbt.cli(["parse", "--quiet", "--vars", vars_], target_path=target).wait()
+        stamp.write_text(digest)
     return project.manifest_path

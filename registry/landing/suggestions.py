@@ -93,29 +93,20 @@ def suggest_headers(rows: Iterable[Mapping], top: int | None = None,
     top = int(top if top is not None else vocab.setting("suggestion_candidates"))
     floor = float(min_score if min_score is not None else vocab.setting("suggestion_min_score"))
     out: list[dict] = []
+    # The same header turns up at many sites: what its name suggests is worked out once.
+    by_name: dict[tuple[str, str], list[tuple[str, float, str]]] = {}
     for row in rows:
         kind, header = row["sheet_kind"], str(row.get("header") or "")
-        norm = normalise_label(header)
-        tokens = text_words(header, vocab.stop_words)
         scores: dict[str, list[tuple[float, str]]] = {}
 
         def add(target: str, score: float, evidence: str) -> None:
             if target and target in (*known_fields(kind), TARGET_IDENTIFIER):
                 scores.setdefault(target, []).append((min(score, 100.0), evidence))
 
-        if norm:
-            for (synonym, target), score, _ in process.extract(
-                    norm, _synonyms()[kind], processor=lambda pair: pair[0] if isinstance(pair, tuple) else pair,
-                    scorer=_similarity, limit=8):
-                add(target, score * 0.95, f"similar to {synonym!r} ({score:.0f})")
-        if tokens:
-            match = best_match(tokens, vocab.keywords[kind])
-            for cand in match.candidates:
-                if cand.role != "none":
-                    target = TARGET_IDENTIFIER if cand.role == "identifier" else cand.target
-                    add(target, 90 if match.winner is cand else 75, f"words {' '.join(cand.words)!r}")
-            for target, (score, evidence) in _fuzzy_words(tokens, kind).items():
-                add(target, score * 0.9, evidence)
+        if (kind, header) not in by_name:
+            by_name[kind, header] = _name_scores(kind, header)
+        for target, score, evidence in by_name[kind, header]:
+            add(target, score, evidence)
         for cand in _candidates(row.get("candidates")):
             if cand.get("method") == "values" and cand.get("target"):
                 share = float(cand.get("score") or 0)
@@ -135,6 +126,29 @@ def suggest_headers(rows: Iterable[Mapping], top: int | None = None,
             out.append({"site_id": row.get("site_id") or "*", "sheet_kind": kind, "header": redact(header),
                         "target": target, "rank": rank, "score": round(score, 1), "evidence": redact(evidence)})
     return out
+
+
+def _name_scores(kind: str, header: str) -> list[tuple[str, float, str]]:
+    """(target, score, evidence) that a header's name alone suggests: its spelling against
+    the synonyms, its words against the keyword sets, closely spelt words."""
+    vocab = vocabulary()
+    norm = normalise_label(header)
+    tokens = text_words(header, vocab.stop_words)
+    found: list[tuple[str, float, str]] = []
+    if norm:
+        for (synonym, target), score, _ in process.extract(
+                norm, _synonyms()[kind], processor=lambda pair: pair[0] if isinstance(pair, tuple) else pair,
+                scorer=_similarity, limit=8):
+            found.append((target, score * 0.95, f"similar to {synonym!r} ({score:.0f})"))
+    if tokens:
+        match = best_match(tokens, vocab.keywords[kind])
+        for cand in match.candidates:
+            if cand.role != "none":
+                target = TARGET_IDENTIFIER if cand.role == "identifier" else cand.target
+                found.append((target, 90 if match.winner is cand else 75, f"words {' '.join(cand.words)!r}"))
+        for target, (score, evidence) in _fuzzy_words(tokens, kind).items():
+            found.append((target, score * 0.9, evidence))
+    return found
 
 
 def _similarity(a: str, b: str, **_) -> float:

@@ -114,20 +114,28 @@ def site_feedback_from_warehouse(con: duckdb.DuckDBPyConnection) -> list[SiteFee
                    for r in header_suggestions(con, top=1)}
     best_term = {(r["site_id"], r["concept"], r["term"]): r["code"] for r in term_suggestions(con, top=1)}
 
+    # each frame split by site once (a mask per site would scan every row once per site)
+    by_site = {name: dict(tuple(frame.groupby("site_id", sort=False))) if len(frame) else {}
+               for name, frame in (("files", files), ("rejected", rejected), ("warnings", warnings),
+                                   ("unknown", unknown), ("terms", terms))}
+
+    def of_site(name: str, frame: pd.DataFrame, site_id: str) -> pd.DataFrame:
+        return by_site[name].get(site_id, frame.iloc[0:0]).reset_index(drop=True)
+
     feedback = []
     for site in sites.itertuples():
         language = site.language or "en"
-        site_unknown = unknown[unknown["site_id"] == site.site_id].drop(columns="site_id")
+        site_unknown = of_site("unknown", unknown, site.site_id).drop(columns="site_id")
         site_unknown = site_unknown.assign(suggestion=[
             best_header.get((site.site_id, k, h)) for h, k in zip(site_unknown["header"], site_unknown["sheet_kind"])])
-        site_terms = terms[terms["site_id"] == site.site_id].drop(columns="site_id")
+        site_terms = of_site("terms", terms, site.site_id).drop(columns="site_id")
         site_terms = site_terms.assign(suggestion=[
             best_term.get((site.site_id, c, t)) for c, t in zip(site_terms["concept"], site_terms["term"])])
         feedback.append(SiteFeedback(
             site_id=site.site_id, language=language,
-            files=files[files["site_id"] == site.site_id].reset_index(drop=True),
-            rejected_rows=rejected[rejected["site_id"] == site.site_id].reset_index(drop=True),
-            warnings=warnings[warnings["site_id"] == site.site_id].reset_index(drop=True),
-            unknown_headers=site_unknown.reset_index(drop=True),
-            unmapped_terms=site_terms.reset_index(drop=True)))
+            files=of_site("files", files, site.site_id),
+            rejected_rows=of_site("rejected", rejected, site.site_id),
+            warnings=of_site("warnings", warnings, site.site_id),
+            unknown_headers=site_unknown,
+            unmapped_terms=site_terms))
     return feedback

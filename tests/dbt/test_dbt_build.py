@@ -18,6 +18,15 @@ def test_build_passes_with_only_the_unmapped_warning(dbt_run):
     assert len(warned) == 1 and "is_empty_dq_unmapped_terms" in warned[0]
 
 
+def test_unit_tests_run_and_pass_here(dbt_run):
+    """The orchestrated build leaves dbt's unit tests out (they test SQL, not data): they run here."""
+    import json
+
+    results = json.loads((dbt_run["tmp"] / "target" / "run_results.json").read_text())["results"]
+    unit = [r for r in results if r["unique_id"].startswith("unit_test.")]
+    assert len(unit) >= 10 and all(r["status"] == "pass" for r in unit), unit
+
+
 def test_every_planted_fault_is_rejected_with_its_reason_and_nothing_else(warehouse):
     got = set(warehouse.execute(
         "select delivery_id, sheet_kind, source_row, reasons from dq.dq_rejections").fetchall())

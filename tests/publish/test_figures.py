@@ -72,3 +72,22 @@ def test_regional_curves_drawn_when_not_disclosive(fixture_marts):
                                    small_cell_max=4, follow_up=follow_up, title="KM")
     assert notes["regions_drawn"] == ["North", "South"]
     assert "North" in svg and "South" in svg
+
+
+def test_quality_figure_of_a_national_registry_draws_the_sites_with_most_rejected_rows():
+    n = figures.MAX_SITES_DRAWN + 60
+    quality = pd.DataFrame({"site_id": [f"S{i:04d}" for i in range(n)], "status": "current",
+                            "rows_accepted": 100, "rows_rejected": [i % 7 for i in range(n)]})
+    svg = figures.quality_figure(quality, "Rows per site")
+    assert f"the {figures.MAX_SITES_DRAWN} of {n} sites with the most rejected rows" in svg
+    worst = quality.sort_values(["rows_rejected", "site_id"], ascending=[False, True]).head(figures.MAX_SITES_DRAWN)
+    drawn = set(re.findall(r"S\d{4}", svg))
+    assert drawn == set(worst["site_id"])
+
+
+def test_quality_figure_of_a_few_sites_draws_them_all():
+    quality = pd.DataFrame({"site_id": ["A1", "B2", "C3"], "status": "current",
+                            "rows_accepted": [10, 20, 30], "rows_rejected": [0, 1, 2]})
+    svg = figures.quality_figure(quality, "Rows per site")
+    assert "sites with the most rejected rows" not in svg
+    assert {"A1", "B2", "C3"} <= set(re.findall(r"[A-C]\d", svg))

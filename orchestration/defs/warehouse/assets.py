@@ -47,7 +47,9 @@ def run_folder(registry: RegistryConfig, run_id: str) -> Path:
 
 
 def dbt_args(registry: RegistryConfig, command: str, folder: Path, **vars_: object) -> list[str]:
-    args = [command, "--vars", dbt_vars(registry.warehouse, **vars_), "--log-path", str(folder), "--no-use-colors"]
+    # dbt's unit tests test the SQL, not the data: pytest runs them (tests/dbt), a build does not.
+    args = [command, "--vars", dbt_vars(registry.warehouse, **vars_), "--log-path", str(folder), "--no-use-colors",
+            "--exclude-resource-type", "unit_test"]
     parsed = DBT_PROJECT.target_path / "partial_parse.msgpack"
     if parsed.is_file():
         args += ["--partial-parse-file-path", str(parsed)]

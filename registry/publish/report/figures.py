@@ -329,12 +329,22 @@ def exits_figure(disposition: pd.DataFrame, title: str) -> str:
     return to_svg(fig, "exits", title)
 
 
+# More bars than this would not be read, and drawing them costs seconds.
+MAX_SITES_DRAWN = 40
+
+
 @_styled
 def quality_figure(quality: pd.DataFrame, title: str) -> str:
-    """Rows accepted and rejected per site (current deliveries)."""
+    """Rows accepted and rejected per site (current deliveries); of a national registry's
+    thousands of sites, the ``MAX_SITES_DRAWN`` with the most rejected rows (the table
+    beside it lists every delivery)."""
     current = quality[quality["status"] == "current"]
-    by_site = (current.groupby("site_id", sort=True)[["rows_accepted", "rows_rejected"]].sum()
-               .iloc[::-1])
+    by_site = current.groupby("site_id", sort=True)[["rows_accepted", "rows_rejected"]].sum()
+    if len(by_site) > MAX_SITES_DRAWN:
+        title = f"{title}: the {MAX_SITES_DRAWN} of {len(by_site):,} sites with the most rejected rows"
+        by_site = (by_site.assign(_site=by_site.index).sort_values(["rows_rejected", "_site"], ascending=[False, True])
+                   .head(MAX_SITES_DRAWN).drop(columns="_site").sort_index())
+    by_site = by_site.iloc[::-1]
     fig = _figure(7.6, 0.8 + 0.2 * max(len(by_site), 1))
     ax = fig.add_subplot()
     sites = list(by_site.index.astype(str))
