@@ -17,10 +17,7 @@ the worker.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +29,14 @@ from registry.landing import archive as archive_module
 from registry.landing.limits import WorkbookLimits, describe_bytes
 from registry.landing.recognition import Recognizer, SiteContext
 from registry.landing.screening import screen_label, screen_labels, screen_rows
-from registry.landing.workbook import FileRejected, SheetRead, WorkbookRead, finish_rows, read_workbook
+from registry.landing.workbook import (
+    FileRejected,
+    SheetRead,
+    WorkbookRead,
+    finish_rows,
+    read_workbook,
+)
+from registry.parallel import default_workers, process_pool
 
 # Fewer files than this are read in the calling process: starting workers costs more.
 MIN_FILES_FOR_WORKERS = 8
@@ -271,14 +275,6 @@ def _worker_batch(tasks: list[ReadTask]) -> ReadBatch:
     return read_batch(tasks, _SETTINGS, _RECOGNIZERS)
 
 
-def default_workers() -> int:
-    """One reader per core the process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def batches(tasks: list[ReadTask], workers: int) -> list[list[ReadTask]]:
     """Tasks cut into batches: several per worker, so that the last ones finish together."""
     if not tasks:
@@ -297,10 +293,5 @@ def read_deliveries(tasks: list[ReadTask], settings: ReaderSettings, workers: in
         for batch in batches(tasks, 1):
             yield read_batch(batch, settings, recognizers)
         return
-    # forkserver: the workers start from a clean process, not a fork of this one (which may
-    # hold threads and an open warehouse connection)
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                             initargs=(settings,)) as pool:
+    with process_pool(workers, [__name__], _init_worker, (settings,)) as pool:
         yield from pool.map(_worker_batch, batches(tasks, workers))

@@ -114,28 +114,33 @@ def site_feedback_from_warehouse(con: duckdb.DuckDBPyConnection) -> list[SiteFee
                    for r in header_suggestions(con, top=1)}
     best_term = {(r["site_id"], r["concept"], r["term"]): r["code"] for r in term_suggestions(con, top=1)}
 
-    # each frame split by site once (a mask per site would scan every row once per site)
-    by_site = {name: dict(tuple(frame.groupby("site_id", sort=False))) if len(frame) else {}
-               for name, frame in (("files", files), ("rejected", rejected), ("warnings", warnings),
-                                   ("unknown", unknown), ("terms", terms))}
+    # Each frame sorted by site once and cut into slices (a mask, or a copy, per site would
+    # cost a national registry's thousands of sites seconds).
+    def split(frame: pd.DataFrame):
+        frame = frame.sort_values("site_id", kind="stable").reset_index(drop=True)
+        keys = frame["site_id"].to_numpy(dtype=object)
+        rest = frame.drop(columns="site_id")
+        empty = rest.iloc[0:0]
+        if not len(frame):
+            return lambda site_id: empty
+        starts = {k: i for i, k in reversed(list(enumerate(keys)))}
+        ends = {k: i + 1 for i, k in enumerate(keys)}
+        return lambda site_id: rest.iloc[starts[site_id]:ends[site_id]] if site_id in starts else empty
 
-    def of_site(name: str, frame: pd.DataFrame, site_id: str) -> pd.DataFrame:
-        return by_site[name].get(site_id, frame.iloc[0:0]).reset_index(drop=True)
+    files_of, rejected_of, warnings_of, unknown_of, terms_of = (
+        split(f) for f in (files, rejected, warnings, unknown, terms))
 
     feedback = []
     for site in sites.itertuples():
         language = site.language or "en"
-        site_unknown = of_site("unknown", unknown, site.site_id).drop(columns="site_id")
+        site_unknown = unknown_of(site.site_id)
         site_unknown = site_unknown.assign(suggestion=[
             best_header.get((site.site_id, k, h)) for h, k in zip(site_unknown["header"], site_unknown["sheet_kind"])])
-        site_terms = of_site("terms", terms, site.site_id).drop(columns="site_id")
+        site_terms = terms_of(site.site_id)
         site_terms = site_terms.assign(suggestion=[
             best_term.get((site.site_id, c, t)) for c, t in zip(site_terms["concept"], site_terms["term"])])
         feedback.append(SiteFeedback(
             site_id=site.site_id, language=language,
-            files=of_site("files", files, site.site_id),
-            rejected_rows=of_site("rejected", rejected, site.site_id),
-            warnings=of_site("warnings", warnings, site.site_id),
-            unknown_headers=site_unknown,
-            unmapped_terms=site_terms))
+            files=files_of(site.site_id), rejected_rows=rejected_of(site.site_id),
+            warnings=warnings_of(site.site_id), unknown_headers=site_unknown, unmapped_terms=site_terms))
     return feedback
