@@ -231,3 +231,33 @@ def test_report_suppression_legend_follows_the_bound(tmp_path, fixture_marts, pr
     assert "<3*: a count of 1 to 2" in text and "&lt;3*" in html
     assert "bound 2" in text
     assert "&lt;5" not in html
+
+
+def test_report_of_a_national_registry_folds_its_long_lists(tmp_path, fixture_marts, provenance):
+    """Thousands of sites: the outcome tables stay within reach; the per-site lists are folded
+    under a line saying what they hold, and a summary by region comes first."""
+    import re
+
+    from registry.publish.report.html import LONG_TABLE_ROWS
+
+    n = LONG_TABLE_ROWS + 50
+    quality = pd.DataFrame({
+        "site_id": [f"XX-{i:04d}" for i in range(n)], "region": ["North", "South"] * (n // 2),
+        "file_name": [f"f{i}.xlsx" for i in range(n)], "data_cut": "2020-01-31", "status": "current",
+        "reason": None, "rows_received": 10, "rows_accepted": 9, "rows_rejected": 1, "pct_rejected": 10.0})
+    marts = {**fixture_marts, "site_data_quality": quality}
+    html, parser = _report(tmp_path, marts, provenance)
+    assert set(TABLE_IDS) | set(FIGURE_IDS) <= parser.ids
+    for table_id in ("table-sites", "table-data-quality"):
+        assert re.search(r'<details class="long-table"><summary>[^<]*' + f"{n:,}" + r' rows[^<]*</summary>'
+                         r'<div class="table"><table id="' + table_id + '"', html), table_id
+    summary = html[html.index('id="table-sites-by-region"'):]
+    summary = summary[:summary.index("</table>")]
+    assert "<details" not in html[:html.index('id="table-sites-by-region"')]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", summary)
+    assert cells[-7:] == ["All", f"{n:,}", "2020-01-31", "2020-01-31", f"{10 * n:,}", f"{9 * n:,}", f"{n:,}"]
+
+
+def test_report_of_a_few_sites_folds_nothing(tmp_path, fixture_marts, provenance):
+    html, _ = _report(tmp_path, fixture_marts, provenance)
+    assert "<details" not in html

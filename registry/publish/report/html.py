@@ -21,11 +21,14 @@ from ..methods import methods
 from ..provenance import data_cut_range, headline, site_data_cuts
 from . import figures
 
-TABLE_IDS = ("table-provenance", "table-sites", "table-cohort", "table-cancer-types",
+TABLE_IDS = ("table-provenance", "table-sites-by-region", "table-sites", "table-cohort", "table-cancer-types",
              "table-disposition", "table-pain", "table-eq5d", "table-infections",
              "table-survival", "table-data-quality", "table-rejected-files",
              "table-rejection-reasons", "table-unmapped-terms", "table-paper")
 FIGURE_IDS = ("figure-exits", "figure-pain", "figure-change", "figure-km", "figure-data-quality")
+# A national registry lists thousands of sites and deliveries: tables longer than this
+# are folded (a click opens them), so that the outcome tables stay within reach.
+LONG_TABLE_ROWS = 100
 
 
 def _header_html(c: present.Column, label: str | None = None) -> str:
@@ -119,12 +122,43 @@ def _provenance_table(provenance: dict, info: dict, small_cell_max: int) -> str:
             f"</caption><tbody>{rows}</tbody></table></div>")
 
 
+def folded(table_html: str, n_rows: int, what: str) -> str:
+    """The table as it is, or folded under a line saying what it holds when it is long."""
+    if n_rows <= LONG_TABLE_ROWS:
+        return table_html
+    return (f'<details class="long-table"><summary>{escape(what)}: {n_rows:,} rows (open to read)'
+            f"</summary>{table_html}</details>")
+
+
+def _region_summary(cuts: pd.DataFrame) -> str:
+    """Sites, the range of their data cuts and their rows, by region (then all regions)."""
+    columns = ["Region", "Sites", "Earliest data cut", "Latest data cut", "Rows received",
+               "Rows accepted", "Rows rejected"]
+    counts = ["rows_received", "rows_accepted", "rows_rejected"]
+    frame = cuts.assign(region=cuts["region"].fillna("Not recorded"),
+                        **{c: pd.to_numeric(cuts[c], errors="coerce") for c in counts})
+
+    def line(name: str, part: pd.DataFrame) -> list[str]:
+        known = part["data_cut"].dropna()
+        return [name, f"{part['site_id'].nunique():,}", min(known) if len(known) else "–",
+                max(known) if len(known) else "–",
+                *(f"{int(part[c].sum()):,}" if part[c].notna().any() else "–" for c in counts)]
+
+    rows = [line(str(region), part) for region, part in frame.groupby("region", sort=True)]
+    if len(rows) > 1:
+        rows.append(line("All", frame))
+    return text_table(pd.DataFrame(rows, columns=columns), "table-sites-by-region",
+                      "Sites and their current data cuts, by region", numeric=columns[1:2] + columns[4:],
+                      empty="No current delivery.")
+
+
 def _sites_table(cuts: pd.DataFrame, small_cell_max: int) -> str:
-    return mart_table("site_data_quality", cuts,
-                      ["site_id", "region", "file_name", "data_cut", "rows_received",
-                       "rows_accepted", "rows_rejected"],
-                      "table-sites", "Sites and their data cuts (current delivery of each site)",
-                      small_cell_max, empty="No current delivery.")
+    return folded(mart_table("site_data_quality", cuts,
+                             ["site_id", "region", "file_name", "data_cut", "rows_received",
+                              "rows_accepted", "rows_rejected"],
+                             "table-sites", "Sites and their data cuts (current delivery of each site)",
+                             small_cell_max, empty="No current delivery."),
+                  len(cuts), "Every site and its current delivery")
 
 
 def _methods_section(small_cell_max: int, km_notes: dict) -> str:
@@ -139,20 +173,22 @@ def _rejected_files(quality: pd.DataFrame | None) -> str:
         frame = pd.DataFrame(columns=["site_id", "file_name", "data_cut", "status", "reason"])
     else:
         frame = quality[~quality["status"].isin(["current", "superseded"])]
-    return mart_table("site_data_quality", frame,
-                      ["site_id", "file_name", "data_cut", "status", "reason"],
-                      "table-rejected-files", "Files not used, and why", 0,
-                      empty="Every delivered file was used.")
+    return folded(mart_table("site_data_quality", frame,
+                             ["site_id", "file_name", "data_cut", "status", "reason"],
+                             "table-rejected-files", "Files not used, and why", 0,
+                             empty="Every delivered file was used."),
+                  len(frame), "Files not used")
 
 
 def _rejection_reasons(reasons: pd.DataFrame | None) -> str:
     frame = reasons if reasons is not None else pd.DataFrame(
         columns=["site_id", "file_name", "sheet_kind", "reason", "n_rows"])
-    return mart_table("site_rejection_reasons", frame,
-                      ["site_id", "file_name", "sheet_kind", "reason", "n_rows"],
-                      "table-rejection-reasons",
-                      "Rejected rows of the current deliveries, by reason (a row with two "
-                      "reasons counts under both)", 0, empty="No row was rejected.")
+    return folded(mart_table("site_rejection_reasons", frame,
+                             ["site_id", "file_name", "sheet_kind", "reason", "n_rows"],
+                             "table-rejection-reasons",
+                             "Rejected rows of the current deliveries, by reason (a row with two "
+                             "reasons counts under both)", 0, empty="No row was rejected."),
+                  len(frame), "Rejected rows by site, file and reason")
 
 
 def _unmapped_terms(site_feedback) -> str:
@@ -174,9 +210,10 @@ def _unmapped_terms(site_feedback) -> str:
                          "Suggested code": str(r.get("suggestion") or "–")})
     frame = pd.DataFrame(rows, columns=["Site", "Field", "Term as written", "Rows",
                                         "Suggested code"])
-    return text_table(frame, "table-unmapped-terms",
-                      "Terms no code list knows (counted as not reported, never guessed)",
-                      numeric=["Rows"], empty="Every term was recognised.")
+    return folded(text_table(frame, "table-unmapped-terms",
+                             "Terms no code list knows (counted as not reported, never guessed)",
+                             numeric=["Rows"], empty="Every term was recognised."),
+                  len(frame), "Unrecognised terms by site")
 
 
 def _paper_table(comparison: pd.DataFrame | None) -> str:
@@ -243,7 +280,7 @@ def build_report(marts: dict[str, pd.DataFrame], provenance: dict, publish_id: s
     quality = m.get("site_data_quality")
     sections = [
         ("publish", "Publish and data cuts",
-         _provenance_table(provenance, info, k) + _sites_table(cuts, k)),
+         _provenance_table(provenance, info, k) + _region_summary(cuts) + _sites_table(cuts, k)),
         ("methods-section", "Methods", _methods_section(k, km_notes)),
         ("cohort", "Cohort", mart_table("cohort_overview", m["cohort_overview"], [
             "region", "n_patients", "n_female", "pct_female",
@@ -285,10 +322,11 @@ def build_report(marts: dict[str, pd.DataFrame], provenance: dict, publish_id: s
             "table-survival", "Survival from implant", k)
          + _figure("figure-km", km_svg, _km_caption(m["survival_summary"], km_notes, k))),
         ("data-quality", "Data quality",
-         (mart_table("site_data_quality", quality, [
+         (folded(mart_table("site_data_quality", quality, [
              "site_id", "file_name", "data_cut", "status", "rows_received", "rows_accepted",
              "rows_rejected", "pct_rejected"], "table-data-quality",
-             "Every delivery, with its status", 0) if quality is not None else "")
+             "Every delivery, with its status", 0), len(quality), "Every delivery and its status")
+          if quality is not None else "")
          + _rejected_files(quality)
          + _rejection_reasons(m.get("site_rejection_reasons"))
          + _unmapped_terms(site_feedback)
