@@ -43,6 +43,7 @@ from .report import build_report
 from .site_feedback import (
     FEEDBACK_DIR,
     SiteFeedback,
+    feedback_digest,
     feedback_file_name,
     write_site_feedback,
 )
@@ -137,8 +138,16 @@ def publish(marts: dict[str, pd.DataFrame], publish_dir: Path, provenance: dict,
         feedback_names[str(fb.site_id)] = f"{FEEDBACK_DIR}/{feedback_file_name(fb.site_id)}"
     files = [MARTS_DUCKDB, WORKBOOK, REPORT, *(f"{n}.parquet" for n in marts),
              *feedback_names.values()]
+    # A site whose feedback says what it said in the previous publish gets that workbook again.
+    digests = {str(fb.site_id): feedback_digest(fb) for fb in site_feedback or []}
+    earlier = _previous_feedback(live)
+    carry = {site: earlier[site]["path"] for site, digest in digests.items()
+             if site in earlier and earlier[site]["digest"] == digest}
     manifest = {**info, "small_cell_max": small_cell_max, "provenance": provenance,
-                "sites": cuts.to_dict("records"), "row_counts": row_counts, "files": files}
+                "sites": cuts.to_dict("records"), "row_counts": row_counts, "files": files,
+                "site_feedback": {site: {"file": feedback_names[site], "digest": digest,
+                                         "written_by": earlier[site]["written_by"] if site in carry else publish_id}
+                                  for site, digest in digests.items()}}
     km_notes = {"min_events": small_cell_max + 1,
                 "regions_drawn": follow_up is not None and "region" in follow_up.columns}
     facts = [("Publish id", publish_id), ("Published", present.timestamp(published_at)),
@@ -162,7 +171,7 @@ def publish(marts: dict[str, pd.DataFrame], publish_dir: Path, provenance: dict,
                          site_feedback=site_feedback, as_of=as_of),
             encoding="utf-8")
         write_site_feedback(site_feedback or [], staging / FEEDBACK_DIR,
-                            publish_id=publish_id, published_at=published_at)
+                            publish_id=publish_id, published_at=published_at, carry=carry)
         write_marts_duckdb(marts, staging / MARTS_DUCKDB, info)
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default),
                                         encoding="utf-8")
@@ -180,6 +189,22 @@ def publish(marts: dict[str, pd.DataFrame], publish_dir: Path, provenance: dict,
         parquet={name: live / f"{name}.parquet" for name in marts},
         row_counts=row_counts, kind=kind, as_of=as_of, location=live, history_dir=history_dir,
         site_feedback={site: live / name for site, name in feedback_names.items()})
+
+
+def _previous_feedback(live: Path) -> dict[str, dict]:
+    """Site -> digest, publish that wrote it and path of its feedback workbook in the publish
+    ``live`` shows now (nothing when there is none, or it predates the digests)."""
+    try:
+        folder = (live / CURRENT_LINK).resolve(strict=True)
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    out = {}
+    for site, entry in (manifest.get("site_feedback") or {}).items():
+        path = folder / str(entry.get("file", ""))
+        if entry.get("digest") and entry.get("written_by") and path.is_file() and folder in path.resolve().parents:
+            out[site] = {"digest": entry["digest"], "written_by": entry["written_by"], "path": path}
+    return out
 
 
 def _switch(live: Path, history_dir: Path, names: list[str]) -> None:

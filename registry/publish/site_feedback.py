@@ -18,9 +18,15 @@ Excel could read as a formula.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
-from collections.abc import Iterable
+import shutil
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
@@ -186,7 +192,7 @@ def _workbook(fb: SiteFeedback, path: Path, publish_id: str, published_at: str) 
     ws = wb.add_worksheet(t("ui.summary")[:31])
     ws.write_string(0, 0, t("ui.title"), formats.title)
     ws.merge_range(1, 0, 1, 1, t("ui.intro"), formats.intro)
-    ws.set_row(1, 45)
+    ws.set_row(1, 60)
     summary = [
         ("ui.site", screen_text(fb.site_id, lang, free_text=False)),
         ("ui.language", lang),
@@ -243,14 +249,49 @@ def feedback_file_name(site_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", str(site_id)) + ".xlsx"
 
 
+def feedback_digest(fb: SiteFeedback) -> str:
+    """SHA-256 of what a site's workbook says, apart from the publish that wrote it: equal
+    digests, equal workbooks. The code and texts that turn it into a workbook count too."""
+    content = {"format": _format_key(), "site_id": str(fb.site_id), "language": fb.language,
+               **{name: _rows(getattr(fb, name), columns) for name, columns in (
+                   ("files", FILE_COLUMNS), ("rejected_rows", REJECTED_COLUMNS), ("warnings", WARNING_COLUMNS),
+                   ("unknown_headers", HEADER_COLUMNS), ("unmapped_terms", TERM_COLUMNS))}}
+    text = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@cache
+def _format_key() -> str:
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(resources.files(__package__).joinpath("labels.csv").read_bytes())
+    return digest.hexdigest()
+
+
 def write_site_feedback(feedback: Iterable[SiteFeedback], out_dir: Path, *, publish_id: str = "",
-                        published_at: str = "") -> dict[str, Path]:
-    """One workbook per site, ``out_dir/<SITE_ID>.xlsx``; returns site_id -> path."""
+                        published_at: str = "", carry: Mapping[str, Path] | None = None) -> dict[str, Path]:
+    """One workbook per site, ``out_dir/<SITE_ID>.xlsx``; returns site_id -> path.
+
+    ``carry``: site -> its workbook in an earlier publish, known to say the same
+    (``feedback_digest``); it is linked (a publish's files never change), not written again."""
     out_dir = Path(out_dir)
+    carry = carry or {}
     written = {}
     for fb in feedback:
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / feedback_file_name(fb.site_id)
-        _workbook(fb, path, publish_id, published_at)
+        earlier = carry.get(str(fb.site_id))
+        if earlier is None or not _link(Path(earlier), path):
+            _workbook(fb, path, publish_id, published_at)
         written[str(fb.site_id)] = path
     return written
+
+
+def _link(source: Path, target: Path) -> bool:
+    try:
+        os.link(source, target)
+    except OSError:
+        try:
+            shutil.copyfile(source, target)
+        except OSError:
+            return False
+    return True

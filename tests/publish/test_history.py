@@ -75,3 +75,45 @@ def test_site_feedback_is_part_of_the_publish(tmp_path, fixture_marts, provenanc
     assert "site_feedback/DE-001.xlsx" in _manifest(tmp_path)["files"]
     publish(fixture_marts, tmp_path, provenance, small_cell_max=4, site_feedback=feedback[:1])
     assert not (tmp_path / "site_feedback" / "DE-001.xlsx").exists()  # no stale feedback
+
+
+def test_unchanged_site_feedback_is_carried_and_a_changed_one_written_again(tmp_path, fixture_marts, provenance):
+    from openpyxl import load_workbook
+
+    def feedback(rejected_us: int):
+        rows = pd.DataFrame({"file_name": ["us.xlsx"] * rejected_us, "sheet_name": "Visits",
+                             "source_row": range(2, 2 + rejected_us), "column": "visit_date",
+                             "reasons": "missing_date"})
+        return [SiteFeedback("US-001", "en", rejected_rows=rows), SiteFeedback("DE-001", "de")]
+
+    def written_by(result, site):
+        path = result.history_dir / "site_feedback" / f"{site}.xlsx"
+        sheet = load_workbook(path, read_only=True).worksheets[0]
+        return {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row and row[0]}
+
+    first = publish(fixture_marts, tmp_path, provenance, small_cell_max=4, site_feedback=feedback(1))
+    second = publish(fixture_marts, tmp_path, provenance, small_cell_max=4, site_feedback=feedback(1))
+    third = publish(fixture_marts, tmp_path, provenance, small_cell_max=4, site_feedback=feedback(2))
+    inode = {r.publish_id: {s: (r.history_dir / "site_feedback" / f"{s}.xlsx").stat().st_ino
+                            for s in ("US-001", "DE-001")} for r in (first, second, third)}
+    # the same content: the second publish holds the first's workbooks, which name the first publish
+    assert inode[second.publish_id] == inode[first.publish_id]
+    assert _manifest(second.history_dir)["site_feedback"]["US-001"]["written_by"] == first.publish_id
+    assert first.publish_id in written_by(second, "US-001").values()
+    # one more rejected row at US-001: its workbook is written again; DE-001's is still the first's
+    assert inode[third.publish_id]["US-001"] != inode[first.publish_id]["US-001"]
+    assert inode[third.publish_id]["DE-001"] == inode[first.publish_id]["DE-001"]
+    entries = _manifest(third.history_dir)["site_feedback"]
+    assert entries["US-001"]["written_by"] == third.publish_id and entries["DE-001"]["written_by"] == first.publish_id
+    assert third.publish_id in written_by(third, "US-001").values()
+    # every history folder stays whole: removing the first leaves the others' files
+    import shutil
+    shutil.rmtree(first.history_dir)
+    assert load_workbook(third.history_dir / "site_feedback" / "DE-001.xlsx").sheetnames
+
+
+def test_feedback_in_another_language_is_not_the_same_feedback():
+    from registry.publish.site_feedback import feedback_digest
+
+    assert feedback_digest(SiteFeedback("US-001", "en")) == feedback_digest(SiteFeedback("US-001", "en"))
+    assert feedback_digest(SiteFeedback("US-001", "en")) != feedback_digest(SiteFeedback("US-001", "es"))
