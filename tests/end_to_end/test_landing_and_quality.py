@@ -148,3 +148,27 @@ def test_rerunning_the_same_inbox_changes_no_row_count(faults_run, rerun_pipelin
     assert result.success
     after = query(faults_run, sql)
     assert before.to_dict("records") == after.to_dict("records")
+
+
+def test_each_country_partition_carries_its_own_sites_counts(default_run):
+    """In the Dagster UI a country's landing partition shows its sites, one row each, and only
+    what this load did for them."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(default_run.root / "dagster_home")) as instance:
+        records = instance.fetch_materializations(dg.AssetKey(["landing", "deliveries"]), limit=1000).records
+        by_partition = {r.partition_key: r.asset_materialization.metadata for r in records}
+    sites = pd.read_csv(default_run.sites, dtype=str)
+    assert set(by_partition) == set(sites["country"])
+    files = query(default_run, "select site_id, count(*) filter (status = 'current') as n_current, "
+                               "count(*) filter (status = 'rejected') as n_rejected "
+                               "from landing.deliveries group by site_id")
+    files = files.set_index("site_id")
+    for country, metadata in by_partition.items():
+        rows = {r.data["site_id"]: r.data for r in metadata["by_site"].value.records}
+        assert set(rows) == set(sites.loc[sites["country"] == country, "site_id"]), country
+        for site_id, row in rows.items():
+            assert row["files_rejected"] == files.loc[site_id, "n_rejected"]
+            assert row["files_loaded"] >= files.loc[site_id, "n_current"] and row["rows_kept"] > 0
+            assert row["current_file"].endswith(".xlsx")
+        assert metadata["sites"].value == len(rows)

@@ -18,6 +18,7 @@ from registry.config import RegistryConfig
 from registry.landing.load import SiteLoadReport
 from registry.landing.mappings import MappingsError, load_mappings, read_mappings
 from registry.landing.recognition import vocabulary
+from registry.landing.screening import screen_label
 
 OWNERS = ["team:data-engineering"]
 GROUP = "landing"
@@ -146,6 +147,23 @@ class LandingConfig(dg.Config):
     )
 
 
+SITES_TABLE = dg.TableSchema(columns=[
+    dg.TableColumn("site_id", "string"),
+    *(dg.TableColumn(name, "int") for name in ("files_loaded", "files_rejected", "files_held",
+                                               "files_relanded", "rows_kept")),
+    dg.TableColumn("current_file", "string"),
+])
+
+
+def sites_table(reports: list[SiteLoadReport]) -> dg.MetadataValue:
+    """One row per site of a partition: what this load did for it (counts and file names only)."""
+    return dg.MetadataValue.table(schema=SITES_TABLE, records=[dg.TableRecord({
+        "site_id": r.site_id, "files_loaded": len(r.files_loaded), "files_rejected": len(r.files_rejected),
+        "files_held": len(r.files_held), "files_relanded": len(r.files_relanded),
+        "rows_kept": sum(c.data_rows for c in r.sheets.values()),
+        "current_file": screen_label(r.current_file) if r.current_file else ""}) for r in reports])
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -205,7 +223,8 @@ def site_landing(context: dg.AssetExecutionContext, config: LandingConfig, regis
             metadata = ({"sites": len(sites), "files_seen": scan.files_seen, "files_new": scan.n_new,
                          "sites_with_current_file": sum(1 for s in sites if reports[s].current_file),
                          "held": dg.MetadataValue.json(summary.files_held),
-                         "rejected": dg.MetadataValue.json(summary.files_rejected)}
+                         "rejected": dg.MetadataValue.json(summary.files_rejected),
+                         "by_site": sites_table([reports[s] for s in sites])}
                         if table == "deliveries" else summary.metadata_for(table))
             context.add_asset_metadata(metadata, asset_key=key, partition_key=country)
     for line in warnings:
