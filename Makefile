@@ -26,9 +26,10 @@ run: sample
 test: install
 	$(BIN)/python -m pytest
 
-# The development loop: unit, dbt and definitions tests, no whole-pipeline runs.
+# The development loop: unit, dbt and definitions tests, no whole-pipeline runs, a test
+# file per core at a time (pytest-xdist).
 test-fast: install
-	$(BIN)/python -m pytest -m "not slow and not ui"
+	$(BIN)/python -m pytest -m "not slow and not ui" -n auto --dist loadfile
 
 # The Dagster UI on http://127.0.0.1:3000, with the instance `registry run` used.
 dev: install

@@ -115,6 +115,28 @@ def rerun(run: PipelineRun):
     return execute(run.config, run.root / "dagster_home", run.extra_env)
 
 
+class _TallyFromWorkers:
+    """Under pytest-xdist (`make test-fast`), each worker's tally joins the controller's."""
+
+    def pytest_testnodedown(self, node, error) -> None:
+        from tests import tally
+
+        tally.TALLY.update(getattr(node, "workeroutput", {}).get("tally", {}))
+
+
+def pytest_configure(config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_TallyFromWorkers())
+
+
+def pytest_sessionfinish(session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand the tally over
+        from tests import tally
+
+        workeroutput["tally"] = dict(tally.TALLY)
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     """The tally of hostile inputs (tests/tally.py), when a part of the suite added to it."""
     from tests import tally

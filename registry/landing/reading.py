@@ -39,7 +39,7 @@ from registry.landing.workbook import (
 from registry.parallel import default_workers, process_pool
 
 # Fewer files than this are read in the calling process: starting workers costs more.
-MIN_FILES_FOR_WORKERS = 8
+MIN_FILES_FOR_WORKERS = 64
 # Files per batch: large enough that the per-batch Arrow calls amortise, small enough
 # that both workers stay busy to the end and a batch's rows stay a few megabytes.
 MAX_BATCH_FILES = 48

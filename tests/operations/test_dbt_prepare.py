@@ -23,15 +23,40 @@ def test_digest_follows_the_project_files_and_the_vars(tmp_path):
     assert project_digest(project, dbt_vars("a.duckdb")) == changed
 
 
-def test_second_prepare_reuses_the_manifest_and_a_lost_one_is_parsed_again(tmp_path):
+class _CountingDbt:
+    """Stands in for dbt: `parse` writes the artefacts the definitions need, and is counted."""
+
+    parses: list[list[str]] = []
+
+    def __init__(self, **_):
+        pass
+
+    def cli(self, args, target_path):
+        _CountingDbt.parses.append(list(args))
+        for name in ("manifest.json", "partial_parse.msgpack"):
+            (target_path / name).write_text(str(len(_CountingDbt.parses)))
+        return self
+
+    def wait(self):
+        return self
+
+
+def test_second_prepare_reuses_the_manifest_and_a_change_parses_again(tmp_path, monkeypatch):
+    from orchestration import resources
+
+    monkeypatch.setattr(resources, "DbtCliResource", _CountingDbt)
+    _CountingDbt.parses.clear()
     config = config_for(tmp_path)
     manifest = prepare_dbt_manifest(config)
-    first = manifest.stat().st_mtime_ns
-    assert prepare_dbt_manifest(config) == manifest and manifest.stat().st_mtime_ns == first
-    manifest.unlink()
-    assert prepare_dbt_manifest(config).is_file()
-    stamp = manifest.parent / "parsed-from.sha256"
-    stamp.write_text("another project version")
-    second = manifest.stat().st_mtime_ns
+    assert len(_CountingDbt.parses) == 1 and _CountingDbt.parses[0][0] == "parse"
+    assert prepare_dbt_manifest(config) == manifest and len(_CountingDbt.parses) == 1
+    # a lost artefact, another project version, another warehouse: parsed again
+    (manifest.parent / "partial_parse.msgpack").unlink()
     prepare_dbt_manifest(config)
-    assert manifest.stat().st_mtime_ns != second and stamp.read_text() != "another project version"
+    assert len(_CountingDbt.parses) == 2
+    (manifest.parent / "parsed-from.sha256").write_text("another project version")
+    prepare_dbt_manifest(config)
+    assert len(_CountingDbt.parses) == 3
+    other = config_for(tmp_path, warehouse=tmp_path / "elsewhere" / "other.duckdb")
+    prepare_dbt_manifest(other)
+    assert len(_CountingDbt.parses) == 4 and str(other.warehouse) in _CountingDbt.parses[-1][-1]
