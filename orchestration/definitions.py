@@ -19,6 +19,7 @@ from orchestration.defs.landing.sensors import inbox_sensor
 from orchestration.defs.marts.assets import outcome_marts
 from orchestration.defs.marts.checks import MART_CHECKS
 from orchestration.defs.operations.analyses import OPERATION_JOBS
+from orchestration.defs.operations.catch_up import publish_catch_up
 from orchestration.defs.operations.cli_logger import registry_cli_logger
 from orchestration.defs.operations.failures import run_failure_summary
 from orchestration.defs.operations.jobs import full_build_job
@@ -46,7 +47,7 @@ def definitions_for(config: RegistryConfig) -> dg.Definitions:
         asset_checks=[*LANDING_CHECKS, *MART_CHECKS],
         jobs=[full_build_job, *OPERATION_JOBS],
         schedules=[nightly_full_build],
-        sensors=[inbox_sensor, automation_sensor, run_failure_summary],
+        sensors=[inbox_sensor, automation_sensor, publish_catch_up, run_failure_summary],
         resources=resources_for(config),
         # Runs launched by the UI or the daemon log to Dagster's console logger (the default);
         # `registry run` asks for its own display instead.

@@ -156,6 +156,40 @@ def test_asset_graph_page_renders(dagster_ui, tmp_path):
         assert name in dom, f"{name} not rendered on the asset graph page"
 
 
+def test_each_country_partition_lists_its_sites_in_the_ui(dagster_ui, ui_run, tmp_path):
+    """The UI serves each country's landing partition with a table of that country's sites,
+    and the asset's partition page renders."""
+    import pandas as pd
+
+    data = graphql(
+        dagster_ui,
+        """query($path: [String!]!) { assetOrError(assetKey: {path: $path}) { ... on Asset {
+             assetMaterializations(limit: 100) { partition
+               metadataEntries { label ... on TableMetadataEntry { table { records } } } } } } }""",
+        {"path": ["landing", "deliveries"]},
+    )
+    sites = pd.read_csv(ui_run.sites, dtype=str)
+    seen = {}
+    for materialization in data["assetOrError"]["assetMaterializations"]:
+        tables = [e for e in materialization["metadataEntries"] if e["label"] == "by_site"]
+        assert tables, materialization
+        seen.setdefault(materialization["partition"],
+                        {json.loads(r)["site_id"] for r in tables[0]["table"]["records"]})
+    assert set(seen) == set(sites["country"])
+    for country, listed in seen.items():
+        assert listed == set(sites.loc[sites["country"] == country, "site_id"]), country
+    country = sorted(seen)[0]
+    url = f"http://127.0.0.1:{dagster_ui}/assets/landing/deliveries?view=partitions&partition={country}"
+    screenshot = Path(os.environ.get("REGISTRY_UI_SCREENSHOT_DIR", tmp_path)) / "landing_partition.png"
+    common = [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+              "--window-size=1600,1200", "--virtual-time-budget=20000"]
+    subprocess.run([*common, f"--screenshot={screenshot}", url], check=True, timeout=120, capture_output=True)
+    assert screenshot.stat().st_size > 10_000
+    dom = subprocess.run([*common, "--dump-dom", url], check=True, timeout=120,
+                         capture_output=True, text=True).stdout
+    assert "deliveries" in dom and country in dom
+
+
 def publish_state(publish_dir: Path) -> str:
     manifest = publish_dir / "manifest.json"
     return json.loads(manifest.read_text())["publish_id"] if manifest.exists() else ""
