@@ -121,6 +121,22 @@ def new_cut_of_one_site(sample_dir: Path) -> Path:
     return target
 
 
+def wait_until_idle(dagster_home: str, quiet_seconds: float = 45, timeout: float = 900) -> None:
+    """Until no run has been queued or in progress for ``quiet_seconds``."""
+    import dagster as dg
+
+    busy = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+            dg.DagsterRunStatus.STARTED]
+    start = quiet_since = time.perf_counter()
+    with dg.DagsterInstance.from_config(dagster_home) as instance:
+        while time.perf_counter() - quiet_since < quiet_seconds:
+            if instance.get_run_records(filters=dg.RunsFilter(statuses=busy), limit=1):
+                quiet_since = time.perf_counter()
+            if time.perf_counter() - start > timeout:
+                raise SystemExit("dagster dev did not settle within 15 minutes")
+            time.sleep(1)
+
+
 def sensor_refresh(env: dict[str, str], sample_dir: Path, work: Path) -> float:
     """Seconds from dropping one site's new cut into the inbox under `dagster dev` until the
     publish shows it (sensor, automation, publish)."""
@@ -144,7 +160,9 @@ def sensor_refresh(env: dict[str, str], sample_dir: Path, work: Path) -> float:
                 break
             except OSError:
                 time.sleep(1)
-        time.sleep(20)  # the sensors' first ticks settle on the inbox as it is
+        # The sensors' first ticks settle on the inbox as it is (a fresh `dagster dev` has no
+        # sensor cursor: its first tick loads every country once); the cut is dropped when idle.
+        wait_until_idle(env["DAGSTER_HOME"])
         before = json.loads(manifest.read_text())["publish_id"]
         cut = new_cut_of_one_site(sample_dir)
         start = time.perf_counter()
