@@ -188,7 +188,6 @@ class PoolWatch:
                              "the run holding it is still running")
 
     def _watch(self) -> None:
-        from orchestration.defs.operations.recovery import pool_holders
         from orchestration.resources import WAREHOUSE_POOL
 
         waiting_since = None
