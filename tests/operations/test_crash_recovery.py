@@ -25,7 +25,8 @@ pytestmark = pytest.mark.slow
 REGISTRY = str(Path(sys.executable).parent / "registry")
 
 # (event type, step key or asset key fragment, seconds after it): spread over landing, dbt,
-# the marts, their checks and the publish.
+# the marts, their checks and the publish; ("FILE", pattern, seconds): when a file matching the
+# pattern appears in the publish folder.
 KILL_POINTS = [
     ("STEP_START", "site_master", 0.0),
     ("STEP_START", "site_landing", 0.0),
@@ -46,9 +47,12 @@ KILL_POINTS = [
     ("STEP_START", "has_patients", 0.0),
     ("STEP_START", "publish__published_marts", 0.0),
     ("STEP_START", "publish__published_marts", 0.1),
-    ("STEP_START", "publish__published_marts", 0.3),
-    ("STEP_START", "publish__published_marts", 0.6),
-    ("STEP_START", "publish__published_marts", 1.0),
+    # inside the publish, whatever its speed: as soon as a file of the new publish appears
+    ("FILE", ".publish-*/*.parquet", 0.0),
+    ("FILE", ".publish-*/registry_marts.xlsx", 0.0),
+    ("FILE", ".publish-*/report.html", 0.0),
+    ("FILE", ".publish-*/site_feedback/*.xlsx", 0.0),
+    ("FILE", ".publish-*/marts.duckdb", 0.0),
 ]
 
 
@@ -86,20 +90,25 @@ def kill_at(env: dict[str, str], point: tuple[str, str, float], log: Path, timeo
     kind, fragment, delay = point
     process = start(env, log)
     deadline = time.monotonic() + timeout
-    home = Path(env["DAGSTER_HOME"])
+    home, publish = Path(env["DAGSTER_HOME"]), Path(env["REGISTRY_PUBLISH_DIR"])
     instance = None
     try:
         while process.poll() is None and time.monotonic() < deadline:
             if instance is None and (home / "dagster.yaml").exists() and (home / "storage").exists():
                 instance = dg.DagsterInstance.from_config(str(home))
             runs = instance.get_runs(limit=1) if instance else []
-            if runs:
-                logs = instance.get_records_for_run(runs[0].run_id, limit=100000).records
-                if any(matches(r, kind, fragment) for r in logs):
-                    time.sleep(delay)
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait(timeout=30)
-                    return True
+            if kind == "FILE":
+                seen = bool(runs) and any(publish.glob(fragment))
+            else:
+                seen = bool(runs) and any(matches(r, kind, fragment) for r in
+                                          instance.get_records_for_run(runs[0].run_id, limit=100000).records)
+            if seen:
+                time.sleep(delay)
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)
+                # killed before the end: the run is not recorded as finished
+                return instance.get_run_by_id(runs[0].run_id).status not in (
+                    dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE)
             time.sleep(0.05)
         return False
     finally:
