@@ -83,7 +83,8 @@ def prepare_code_location() -> Path:
     """`dbt parse` for the code location's own configuration (read from the environment when
     `orchestration` was first imported): the dbt assets load from that manifest, whichever
     configuration a test then runs with. Once per session."""
-    from orchestration.resources import CONFIG, prepare_dbt_manifest
+    from orchestration.dbt_manifest import prepare_dbt_manifest
+    from orchestration.resources import CONFIG
 
     if not _PREPARED:
         _PREPARED.append(prepare_dbt_manifest(CONFIG))

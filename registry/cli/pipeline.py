@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import json
 import os
 import shutil
 import threading
@@ -22,7 +23,10 @@ def dagster_home(config: RegistryConfig) -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or config.dagster_home).resolve()
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
-        shutil.copy(INSTANCE_TEMPLATE, home / "dagster.yaml")
+        # The storage's folder is written out, so that tools reading the instance from
+        # its folder (without DAGSTER_HOME set) find the same storage.
+        settings = INSTANCE_TEMPLATE.read_text().replace("{env: DAGSTER_HOME}", json.dumps(str(home)))
+        (home / "dagster.yaml").write_text(settings)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
@@ -63,26 +67,38 @@ class Session:
     the site master, and runs executed in process with the command's display."""
 
     def __init__(self, config: RegistryConfig, display=None):
-        import dagster as dg
-
-        from orchestration.defs.operations.recovery import (
-            clean_up_dead_runs,
-            wait_for_pool,
-        )
-        from orchestration.resources import prepare_dbt_manifest
-        from registry.cli.progress import RunDisplay
+        from orchestration.dbt_manifest import start_preparing
 
         self.config = config
         self.site_countries = check_inputs(config)
         self.site_ids = list(self.site_countries)
-        # The dbt assets are built from the manifest when their module is imported.
-        prepare_dbt_manifest(config)
+        # The dbt assets are built from the manifest when their module is imported: a parse,
+        # if one is needed, runs on the other core while the rest loads.
+        manifest = start_preparing(config)
+
+        try:
+            self._start(config, display)
+            manifest.wait()
+        except BaseException:
+            manifest.cancel()
+            raise
         from orchestration.definitions import definitions_for
+
+        self.defs = definitions_for(config)
+
+    def _start(self, config: RegistryConfig, display) -> None:
+        import dagster as dg
+
         from orchestration.defs.landing.partitions import (
             COUNTRY_PARTITIONS,
             apply_partition_requests,
             country_partition_requests,
         )
+        from orchestration.defs.operations.recovery import (
+            clean_up_dead_runs,
+            wait_for_pool,
+        )
+        from registry.cli.progress import RunDisplay
 
         self.display = display or RunDisplay(tty=False, log_file=run_log_file(config, "cli"))
         dagster_home(config)
@@ -96,7 +112,6 @@ class Session:
         apply_partition_requests(self.instance, country_partition_requests(
             self.instance.get_dynamic_partitions(COUNTRY_PARTITIONS.name), self.site_countries.values()))
         self.partitions = list(self.instance.get_dynamic_partitions(COUNTRY_PARTITIONS.name))
-        self.defs = definitions_for(config)
 
     def execute(self, job_name: str, **kwargs):
         """One in-process run of a job, its progress on the display, its logs in the run log."""

@@ -13,14 +13,13 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_dbt.dbt_project import using_dagster_dev
 
+from orchestration.dbt_manifest import dbt_vars, prepare_dbt_manifest
 from orchestration.defs.warehouse.translator import RegistryDbtTranslator
 from orchestration.resources import (
     CONFIG,
     WAREHOUSE_POOL,
     WarehouseResource,
     dbt_project,
-    dbt_vars,
-    prepare_dbt_manifest,
 )
 from registry.config import RegistryConfig
 from registry.warehouse import table_row_counts

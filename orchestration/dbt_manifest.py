@@ -1,0 +1,131 @@
+"""The dbt project's manifest, which defines the dbt assets: `dbt parse`, run only when the
+project's files, the `--vars` or the dbt version changed since the last parse.
+
+Light on imports (no Dagster, no dbt), so that a command can start the parse first and
+load everything else while it runs on the other core (``start_preparing``).
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from registry.config import DBT_PROJECT_DIR, RegistryConfig
+
+# dbt is installed beside this interpreter, which need not be on PATH
+# (`.venv/bin/dagster dev` started without an activated virtualenv).
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+
+# What `dbt parse` reads: a change to any of these makes the next command parse again.
+PARSED_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
+
+
+def dbt_vars(warehouse: str, **extra: object) -> str:
+    """The `--vars` of every dbt invocation: the warehouse file (profiles.yml) and extras."""
+    return json.dumps({"registry_warehouse": str(warehouse), **extra}, sort_keys=True)
+
+
+def manifest_target(config: RegistryConfig) -> Path:
+    """Where the prepared manifest and partial-parse state are: the state folder, not the code."""
+    return config.dbt_state_dir / "target"
+
+
+def dbt_version() -> str:
+    from importlib.metadata import version
+
+    return version("dbt-core")
+
+
+def project_digest(project_dir: Path, vars_: str) -> str:
+    """SHA-256 of the dbt project's files, the parse's `--vars` and the dbt version."""
+    digest = hashlib.sha256(f"{dbt_version()}\0{vars_}\0".encode())
+    for path in sorted(p for p in project_dir.rglob("*") if p.suffix in PARSED_SUFFIXES and p.is_file()
+                       and p.relative_to(project_dir).parts[0] not in ("target", "logs", "dbt_packages")):
+        digest.update(f"{path.relative_to(project_dir).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def start_dbt_parse(project_dir: Path, target: Path, vars_: str) -> subprocess.Popen:
+    """`dbt parse` of the project into ``target``, started. dbt is run directly: dagster-dbt's
+    CLI resource would first ask dbt its version and set up an adapter, 3 s that a parse
+    does not need."""
+    return subprocess.Popen(
+        [DBT_EXECUTABLE, "parse", "--quiet", "--no-use-colors", "--vars", vars_,
+         "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
+         "--target-path", str(target), "--log-path", str(target)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+
+
+@dataclass
+class Preparation:
+    """A manifest being prepared: ``wait()`` returns its path once it is there."""
+
+    manifest: Path
+    lock: IO | None = None
+    parse: subprocess.Popen | None = None
+    stamp: Path | None = None
+    digest: str = ""
+
+    def wait(self) -> Path:
+        if self.lock is None:
+            return self.manifest
+        try:
+            if self.parse is not None:
+                output, _ = self.parse.communicate()
+                if self.parse.returncode:
+                    raise RuntimeError(f"dbt parse of {DBT_PROJECT_DIR} failed (exit {self.parse.returncode}):\n"
+                                       f"{output[-6000:]}")
+                self.stamp.write_text(self.digest)
+        finally:
+            self.lock.close()  # and with it the lock
+            self.lock = None
+        return self.manifest
+
+
+    def cancel(self) -> None:
+        """Stop a parse that is no longer wanted (the command failed before it needed it)."""
+        if self.parse is not None and self.parse.poll() is None:
+            self.parse.kill()
+            self.parse.wait()
+        if self.lock is not None:
+            self.lock.close()
+            self.lock = None
+
+
+def start_preparing(config: RegistryConfig, project_dir: Path = DBT_PROJECT_DIR) -> Preparation:
+    """Start `dbt parse` unless the manifest in the state folder was parsed from these very
+    files, vars and dbt version. The returned preparation holds a lock until ``wait()``:
+    `dagster dev` loads the code in several processes at once, one parse at a time."""
+    target = manifest_target(config)
+    target.mkdir(parents=True, exist_ok=True)
+    vars_ = dbt_vars(config.warehouse)
+    lock = open(target / ".parse.lock", "w")  # noqa: SIM115 - held until wait()
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    digest = project_digest(project_dir, vars_)
+    stamp = target / "parsed-from.sha256"
+    manifest = target / "manifest.json"
+    if manifest.is_file() and (target / "partial_parse.msgpack").is_file() and stamp.is_file() \
+            and stamp.read_text() == digest:
+        lock.close()
+        return Preparation(manifest)
+    stamp.unlink(missing_ok=True)
+    try:
+        parse = start_dbt_parse(project_dir, target, vars_)
+    except BaseException:
+        lock.close()
+        raise
+    return Preparation(manifest, lock=lock, parse=parse, stamp=stamp, digest=digest)
+
+
+def prepare_dbt_manifest(config: RegistryConfig) -> Path:
+    """The manifest, parsed first if it is not up to date. `dagster dev` runs it at import
+    (``orchestration/defs/warehouse/assets.py``); the CLI and the tests call it first."""
+    return start_preparing(config).wait()
