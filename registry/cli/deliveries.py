@@ -6,12 +6,12 @@ import getpass
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 from registry.config import RegistryConfig
 
 
 def cmd_held(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from registry.cli.inspect import open_warehouse, show
     from registry.landing.cuts import held_deliveries
 
@@ -46,6 +46,8 @@ def cmd_publishes(args: argparse.Namespace) -> int:
 
 def cmd_suggest(args: argparse.Namespace) -> int:
     """Ready-to-paste rows for header_overrides.csv and term_overrides.csv, with scores and evidence."""
+    import pandas as pd
+
     from registry.cli.inspect import open_warehouse, show
     from registry.landing.suggestions import (
         HEADER_COLUMNS,

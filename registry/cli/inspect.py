@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import pyarrow as pa
-
-from registry import status
 from registry import warehouse as warehouse_db
 from registry.config import RegistryConfig
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas, pyarrow and the status queries (which bring scipy) are imported by the commands
+# that use them: every `registry` command loads this module, and `registry run` starts a
+# dbt parse only once the command line is read.
 
 READ_WAIT_SECONDS = 10.0
 
@@ -30,6 +34,9 @@ def open_warehouse(config: RegistryConfig):
 
 def show(frame: pd.DataFrame, empty: str) -> None:
     """A frame as aligned text (no colour codes), or a sentence when it is empty."""
+    import pandas as pd
+    import pyarrow as pa
+
     if frame.empty:
         print(empty)
         return
@@ -44,6 +51,10 @@ def show(frame: pd.DataFrame, empty: str) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from registry import status
+
     config = RegistryConfig.from_env()
     with open_warehouse(config) as con:
         sites = status.site_status(con, args.site)
@@ -59,6 +70,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_rejections(args: argparse.Namespace) -> int:
+    from registry import status
+
     config = RegistryConfig.from_env()
     with open_warehouse(config) as con:
         rows = status.rejected_rows(con, args.site)

@@ -5,7 +5,6 @@ import _thread
 import contextlib
 import json
 import os
-import shutil
 import threading
 import time
 import uuid
@@ -142,10 +141,10 @@ def run_pipeline(config: RegistryConfig, display=None, sites: list[str] | None =
     Before it starts, runs of dead processes are failed and their pool slots freed; while a
     live run holds the warehouse it waits, saying so, for at most `max_wait_seconds`.
     ``display`` (a ``progress.RunDisplay``) shows progress; by default plain lines."""
+    session = Session(config, display)  # first: it starts any dbt parse before the imports below
     from orchestration.defs.landing.assets import SITE_LOAD_KEYS
     from orchestration.defs.landing.partitions import all_countries_tags, countries_of
 
-    session = Session(config, display)
     unknown = sorted(set(sites or []) - set(session.site_ids))
     if unknown:
         raise SystemExit(f"registry: not sites of the site master: {', '.join(unknown)}")

@@ -37,6 +37,8 @@ def test_a_run_is_stored_and_read_by_another_process(home):
         result = dg.materialize([first, second], instance=instance)
         assert result.success
         run_id = result.run_id
+        with instance.event_log_storage.run_connection(run_id) as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
     # another process (the webserver, `registry status`) reading the instance from its folder
     code = ("import sys, dagster as dg\n"
             "with dg.DagsterInstance.from_config(sys.argv[1]) as i:\n"
