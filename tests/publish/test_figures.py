@@ -91,3 +91,14 @@ def test_quality_figure_of_a_few_sites_draws_them_all():
     svg = figures.quality_figure(quality, "Rows per site")
     assert "sites with the most rejected rows" not in svg
     assert {"A1", "B2", "C3"} <= set(re.findall(r"[A-C]\d", svg))
+
+
+def test_censoring_marks_one_per_day(fixture_marts):
+    rng = np.random.default_rng(3)
+    days = rng.integers(1, 400, 5000).astype(float)
+    follow_up = pd.DataFrame({"days": days, "died": rng.random(5000) < 0.1})
+    svg, _ = figures.km_figure(fixture_marts["survival"], fixture_marts["survival_at_risk"],
+                               small_cell_max=4, follow_up=follow_up, title="KM")
+    censored_days = np.unique(days[~follow_up["died"].to_numpy()])
+    # the censoring marks are drawn as <use> of one marker, one per distinct day
+    assert 0 < svg.count("<use ") <= len(censored_days) + 50  # (a few more: the legend's mark)

@@ -117,3 +117,23 @@ def test_feedback_in_another_language_is_not_the_same_feedback():
 
     assert feedback_digest(SiteFeedback("US-001", "en")) == feedback_digest(SiteFeedback("US-001", "en"))
     assert feedback_digest(SiteFeedback("US-001", "en")) != feedback_digest(SiteFeedback("US-001", "es"))
+
+
+def test_feedback_digest_follows_every_shown_cell_and_nothing_else():
+    import pandas as pd
+
+    from registry.publish.site_feedback import feedback_digest
+
+    def rejected(**change):
+        row = {"file_name": "a.xlsx", "sheet_name": "Patients", "source_row": 4, "column": "Sex", "reasons": "bad_code"}
+        return SiteFeedback("US-001", "en", rejected_rows=pd.DataFrame([{**row, **change}]))
+
+    base = feedback_digest(rejected())
+    assert feedback_digest(rejected()) == base
+    for column, value in (("file_name", "b.xlsx"), ("sheet_name", "Visits"), ("source_row", 5), ("column", "Age"),
+                          ("reasons", "out_of_range")):
+        assert feedback_digest(rejected(**{column: value})) != base, column
+    assert feedback_digest(rejected(patient_key="not shown")) == base  # a column the workbook does not show
+    two = pd.concat([rejected().rejected_rows, rejected(source_row=5).rejected_rows])
+    assert feedback_digest(SiteFeedback("US-001", "en", rejected_rows=two)) != \
+        feedback_digest(SiteFeedback("US-001", "en", rejected_rows=two.iloc[::-1]))  # the order shown counts

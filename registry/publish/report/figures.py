@@ -204,6 +204,9 @@ def km_figure(survival: pd.DataFrame, at_risk: pd.DataFrame, *, small_cell_max: 
         nxt = np.append(days[1:], end_day)
         n_c = survival["n_censored"].to_numpy(dtype=int)
         censored = np.repeat((days + nxt) / 2, n_c)
+    # One mark per day: marks on the same day coincide, and a national registry censors
+    # tens of thousands of patients on a few thousand days (each mark is an SVG element).
+    censored = np.unique(censored)
     if censored.size:
         ax.plot(censored * to_m, step_value(days, s, censored), linestyle="none", marker="|",
                 markersize=6, markeredgewidth=0.9, color=COHORT_COLOUR, alpha=0.8,
