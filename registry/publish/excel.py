@@ -16,18 +16,20 @@ a cell starting with ``=``, ``+``, ``-`` or ``@``, is written as text with a
 leading apostrophe (``'=HYPERLINK(...)``), the usual defence against formula
 injection: site file names and reasons come from outside. Numbers are never
 escaped.
+
+Written with XlsxWriter (as the site feedback is): at national scale the site tables
+run to thousands of rows, which openpyxl writes several times slower.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 from . import present
 from .methods import methods
@@ -36,6 +38,8 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 ESCAPE_PREFIX = "'"
 MAX_WIDTH = 60
 ABOUT, COLUMNS = "About", "Columns"
+# Text is written as text whatever it looks like: no formulas, links or numbers read from it.
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
 
 def escape_value(value):
@@ -91,100 +95,127 @@ def cell_value(spec: present.Column, value, row_suppressed: bool, small_cell_max
     return escape_value(str(value))
 
 
-def _header(ws: Worksheet, headers: Iterable[str]) -> None:
-    ws.append([escape_value(h) for h in headers])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = "A2"
+class Formats:
+    """The workbook's cell formats, each made once (XlsxWriter wants one object per format)."""
+
+    def __init__(self, wb: xlsxwriter.Workbook):
+        self._wb, self._made = wb, {}
+
+    def __call__(self, **properties) -> xlsxwriter.format.Format:
+        key = tuple(sorted(properties.items()))
+        if key not in self._made:
+            self._made[key] = self._wb.add_format(properties)
+        return self._made[key]
 
 
-def _widths(ws: Worksheet, headers: list[str], columns: list[list]) -> None:
-    for i, (header, values) in enumerate(zip(headers, columns), start=1):
-        longest = max((len(str(v)) for v in values if v is not None), default=0)
-        ws.column_dimensions[get_column_letter(i)].width = min(
-            MAX_WIDTH, max(min(len(header), 24), longest, 6) + 2)
+def _write(ws: Worksheet, row: int, col: int, value, fmt=None) -> None:
+    """One cell: numbers as numbers, dates as dates, anything else as text."""
+    if value is None:
+        if fmt is not None:
+            ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, fmt)
+    elif isinstance(value, (int, float)):
+        ws.write_number(row, col, value, fmt)
+    elif isinstance(value, (date, datetime)):
+        ws.write_datetime(row, col, value, fmt)
+    else:
+        ws.write_string(row, col, str(value), fmt)
 
 
-def write_mart_sheet(wb: Workbook, mart: str, df: pd.DataFrame, small_cell_max: int) -> Worksheet:
-    ws = wb.create_sheet(sheet_title(mart))
+def _header(ws: Worksheet, formats: Formats, headers: Iterable[str]) -> None:
+    bold = formats(bold=True, text_wrap=True, valign="top")
+    for col, header in enumerate(headers):
+        ws.write_string(0, col, str(escape_value(header)), bold)
+    ws.freeze_panes(1, 0)
+
+
+def _width(header: str, values: Iterable) -> float:
+    longest = max((len(str(v)) for v in values if v is not None), default=0)
+    return min(MAX_WIDTH, max(min(len(header), 24), longest, 6) + 2)
+
+
+def write_mart_sheet(wb: xlsxwriter.Workbook, formats: Formats, mart: str, df: pd.DataFrame,
+                     small_cell_max: int) -> Worksheet:
+    ws = wb.add_worksheet(sheet_title(mart))
     specs = [present.column(mart, str(c)) for c in df.columns]
     headers = [s.header for s in specs]
-    _header(ws, headers)
+    _header(ws, formats, headers)
     suppressed = (df["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in df.columns
                   else np.zeros(len(df), dtype=bool))
+    # A column's format: its number format on numbers and dates; its text right-aligned
+    # where the column holds numbers (the ``<N*`` marks).
+    number_formats = [formats(num_format=f) if (f := present.excel_format(s)) else None for s in specs]
+    right = formats(align="right")
     values = df.astype(object).to_numpy()
     written = [[] for _ in specs]
-    for r, row in enumerate(values):
-        out = [cell_value(s, v, bool(suppressed[r]), small_cell_max) for s, v in zip(specs, row)]
-        ws.append(out)
-        for i, v in enumerate(out):
-            written[i].append(v)
-    for i, spec in enumerate(specs, start=1):
-        fmt = present.excel_format(spec)
-        if fmt and len(df):
-            for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
-                if isinstance(cell.value, (int, float)) or hasattr(cell.value, "isoformat"):
-                    cell.number_format = fmt
-                elif isinstance(cell.value, str):
-                    cell.alignment = Alignment(horizontal="right") if spec.numeric else cell.alignment
-    if len(df.columns):
-        ws.auto_filter.ref = ws.dimensions
-    _widths(ws, headers, [[present.format_value(s, v) if v is not None and not isinstance(v, str)
-                           else v for v in col] for s, col in zip(specs, written)])
+    for r, row in enumerate(values, start=1):
+        for c, (spec, value) in enumerate(zip(specs, row)):
+            out = cell_value(spec, value, bool(suppressed[r - 1]), small_cell_max)
+            if isinstance(out, str):
+                fmt = right if spec.numeric and number_formats[c] is not None else None
+            else:
+                fmt = number_formats[c] if out is not None else None
+            _write(ws, r, c, out, fmt)
+            written[c].append(out)
+    if specs:
+        ws.autofilter(0, 0, len(df), len(specs) - 1)
+    for c, (spec, header, column) in enumerate(zip(specs, headers, written)):
+        ws.set_column(c, c, _width(header, [present.format_value(spec, v) if v is not None and not isinstance(v, str)
+                                            else v for v in column]))
     return ws
 
 
-def write_about_sheet(wb: Workbook, facts: list[tuple[str, str]], sites: pd.DataFrame,
-                      small_cell_max: int, km_notes: dict | None = None) -> Worksheet:
+def write_about_sheet(wb: xlsxwriter.Workbook, formats: Formats, facts: list[tuple[str, str]],
+                      sites: pd.DataFrame, small_cell_max: int, km_notes: dict | None = None) -> Worksheet:
     """Provenance (label, value), the sites' data cuts, the legend and the methods."""
-    ws = wb.create_sheet(ABOUT, 0)
-    ws.append(["Intrathecal drug delivery registry: published outcome marts"])
-    ws["A1"].font = Font(bold=True, size=13)
-    ws.append([])
+    ws = wb.add_worksheet(ABOUT)
+    bold, wrapped = formats(bold=True), formats(text_wrap=True, valign="top")
+    title, day = formats(bold=True, font_size=12), formats(num_format="yyyy-mm-dd")
+    ws.write_string(0, 0, "Intrathecal drug delivery registry: published outcome marts",
+                    formats(bold=True, font_size=13))
+    row = 2
     for key, value in facts:
-        ws.append([key, escape_value(value)])
-        ws.cell(ws.max_row, 1).font = Font(bold=True)
-    ws.append(["Small cells", present.suppression_legend(small_cell_max)])
-    ws.cell(ws.max_row, 1).font = Font(bold=True)
-    ws.cell(ws.max_row, 2).alignment = Alignment(wrap_text=True, vertical="top")
-    ws.append([])
-    ws.append(["Data cuts per site (current delivery)"])
-    ws.cell(ws.max_row, 1).font = Font(bold=True, size=12)
-    site_headers = ["Site", "Region", "Data cut", "File"]
-    ws.append(site_headers)
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
-    for row in sites.to_dict("records"):
-        ws.append([escape_value(row.get("site_id")), escape_value(row.get("region")),
-                   present.as_date(row.get("data_cut")), escape_value(row.get("file_name"))])
-        ws.cell(ws.max_row, 3).number_format = "yyyy-mm-dd"
-    ws.append([])
-    ws.append(["Methods"])
-    ws.cell(ws.max_row, 1).font = Font(bold=True, size=12)
+        _write(ws, row, 0, key, bold)
+        _write(ws, row, 1, escape_value(value))
+        row += 1
+    ws.write_string(row, 0, "Small cells", bold)
+    ws.write_string(row, 1, present.suppression_legend(small_cell_max), wrapped)
+    row += 2
+    ws.write_string(row, 0, "Data cuts per site (current delivery)", title)
+    row += 1
+    for col, header in enumerate(["Site", "Region", "Data cut", "File"]):
+        ws.write_string(row, col, header, bold)
+    for site in sites.to_dict("records"):
+        row += 1
+        _write(ws, row, 0, escape_value(site.get("site_id")))
+        _write(ws, row, 1, escape_value(site.get("region")))
+        _write(ws, row, 2, present.as_date(site.get("data_cut")), day)
+        _write(ws, row, 3, escape_value(site.get("file_name")))
+    row += 2
+    ws.write_string(row, 0, "Methods", title)
     km_notes = km_notes or {}
     for topic, text in methods(small_cell_max, km_min_events=km_notes.get("min_events"),
                                regional_curves=bool(km_notes.get("regions_drawn"))):
-        ws.append([topic, text])
-        ws.cell(ws.max_row, 1).font = Font(bold=True)
-        ws.cell(ws.max_row, 2).alignment = Alignment(wrap_text=True, vertical="top")
-    ws.column_dimensions["A"].width = 30
-    ws.column_dimensions["B"].width = 100
-    ws.column_dimensions["C"].width = 12
-    ws.column_dimensions["D"].width = 40
+        row += 1
+        ws.write_string(row, 0, topic, bold)
+        ws.write_string(row, 1, text, wrapped)
+    for col, width in enumerate((30, 100, 12, 40)):
+        ws.set_column(col, col, width)
     return ws
 
 
-def write_columns_sheet(wb: Workbook, marts: dict[str, pd.DataFrame]) -> Worksheet:
-    ws = wb.create_sheet(COLUMNS, 1)
+def write_columns_sheet(wb: xlsxwriter.Workbook, formats: Formats, marts: dict[str, pd.DataFrame]) -> Worksheet:
+    ws = wb.add_worksheet(COLUMNS)
     table = present.columns_table(marts)
     headers = ["Mart", "Column", "Label", "Unit", "Shown as", "Description"]
-    _header(ws, headers)
-    for row in table.itertuples(index=False, name=None):
-        ws.append([escape_value(v) for v in row])
-    ws.auto_filter.ref = ws.dimensions
-    for letter, width in zip("ABCDEF", (24, 26, 34, 12, 30, 90)):
-        ws.column_dimensions[letter].width = width
+    _header(ws, formats, headers)
+    for r, values in enumerate(table.itertuples(index=False, name=None), start=1):
+        for c, value in enumerate(values):
+            _write(ws, r, c, None if present.is_missing(value) else escape_value(value))
+    ws.autofilter(0, 0, len(table), len(headers) - 1)
+    for col, width in enumerate((24, 26, 34, 12, 30, 90)):
+        ws.set_column(col, col, width)
     return ws
 
 
@@ -193,12 +224,12 @@ def write_workbook(marts: dict[str, pd.DataFrame], path: Path, *,
                    sites: pd.DataFrame | None = None, small_cell_max: int,
                    km_notes: dict | None = None) -> Path:
     """``About``, ``Columns`` and one sheet per mart, saved to ``path``."""
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, df in marts.items():
-        write_mart_sheet(wb, name, df, small_cell_max)
-    write_about_sheet(wb, facts or [], sites if sites is not None else pd.DataFrame(),
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    formats = Formats(wb)
+    write_about_sheet(wb, formats, facts or [], sites if sites is not None else pd.DataFrame(),
                       small_cell_max, km_notes)
-    write_columns_sheet(wb, marts)
-    wb.save(path)
+    write_columns_sheet(wb, formats, marts)
+    for name, df in marts.items():
+        write_mart_sheet(wb, formats, name, df, small_cell_max)
+    wb.close()
     return path
