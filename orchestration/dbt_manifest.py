@@ -74,6 +74,10 @@ class Preparation:
     stamp: Path | None = None
     digest: str = ""
 
+    @property
+    def parsing(self) -> bool:
+        return self.parse is not None and self.lock is not None
+
     def wait(self) -> Path:
         if self.lock is None:
             return self.manifest

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import importlib
 import json
 import os
 import threading
@@ -60,6 +61,12 @@ def run_log_file(config: RegistryConfig, run_id: str) -> Path:
     return logs / f"run-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{run_id[:8]}.log"
 
 
+# Modules of the definitions that do not need the dbt manifest, with the libraries they
+# bring (pandas, scipy, matplotlib): imported while a dbt parse runs on the other core.
+WARM_WHILE_PARSING = ("orchestration.defs.landing.assets", "orchestration.defs.marts.assets",
+                      "orchestration.defs.publish.assets")
+
+
 class Session:
     """The Dagster side of one command: definitions with this configuration, the instance
     (dead runs cleaned up, the warehouse pool free or waited for), country partitions following
@@ -77,6 +84,9 @@ class Session:
 
         try:
             self._start(config, display)
+            if manifest.parsing:
+                for module in WARM_WHILE_PARSING:
+                    importlib.import_module(module)
             manifest.wait()
         except BaseException:
             manifest.cancel()
