@@ -37,6 +37,7 @@ def manifest_target(config: RegistryConfig) -> Path:
 
 
 def dbt_version() -> str:
+    """The installed dbt-core's version: that of the dbt beside this interpreter."""
     from importlib.metadata import version
 
     return version("dbt-core")
@@ -69,6 +70,7 @@ class Preparation:
     """A manifest being prepared: ``wait()`` returns its path once it is there."""
 
     manifest: Path
+    project_dir: Path = DBT_PROJECT_DIR
     lock: IO | None = None
     parse: subprocess.Popen | None = None
     stamp: Path | None = None
@@ -85,14 +87,13 @@ class Preparation:
             if self.parse is not None:
                 output, _ = self.parse.communicate()
                 if self.parse.returncode:
-                    raise RuntimeError(f"dbt parse of {DBT_PROJECT_DIR} failed (exit {self.parse.returncode}):\n"
+                    raise RuntimeError(f"dbt parse of {self.project_dir} failed (exit {self.parse.returncode}):\n"
                                        f"{output[-6000:]}")
                 self.stamp.write_text(self.digest)
         finally:
             self.lock.close()  # and with it the lock
             self.lock = None
         return self.manifest
-
 
     def cancel(self) -> None:
         """Stop a parse that is no longer wanted (the command failed before it needed it)."""
@@ -119,14 +120,14 @@ def start_preparing(config: RegistryConfig, project_dir: Path = DBT_PROJECT_DIR)
     if manifest.is_file() and (target / "partial_parse.msgpack").is_file() and stamp.is_file() \
             and stamp.read_text() == digest:
         lock.close()
-        return Preparation(manifest)
+        return Preparation(manifest, project_dir)
     stamp.unlink(missing_ok=True)
     try:
         parse = start_dbt_parse(project_dir, target, vars_)
     except BaseException:
         lock.close()
         raise
-    return Preparation(manifest, lock=lock, parse=parse, stamp=stamp, digest=digest)
+    return Preparation(manifest, project_dir, lock=lock, parse=parse, stamp=stamp, digest=digest)
 
 
 def prepare_dbt_manifest(config: RegistryConfig) -> Path:

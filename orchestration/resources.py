@@ -6,7 +6,6 @@
 """
 from __future__ import annotations
 
-import importlib.metadata
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -15,7 +14,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 from dagster_duckdb import DuckDBResource
 from packaging import version
 
-from orchestration.dbt_manifest import DBT_EXECUTABLE, manifest_target
+from orchestration.dbt_manifest import DBT_EXECUTABLE, dbt_version, manifest_target
 from registry import warehouse as warehouse_db
 from registry.config import DBT_PROJECT_DIR, RegistryConfig
 
@@ -64,7 +63,7 @@ class RegistryDbtCliResource(DbtCliResource):
     @cached_property
     def _cli_version(self) -> version.Version:
         if Path(self.dbt_executable) == Path(DBT_EXECUTABLE):
-            return version.parse(importlib.metadata.version("dbt-core"))
+            return version.parse(dbt_version())
         return super()._cli_version
 
     def _initialize_dbt_core_adapter(self, args):

@@ -68,8 +68,9 @@ def test_a_failed_parse_says_why_and_a_cancelled_one_stops(tmp_path, monkeypatch
     shutil.copytree(DBT_PROJECT_DIR, broken, ignore=shutil.ignore_patterns("target", "logs"))
     (broken / "models" / "broken_model.sql").write_text("select {% if true %} 1\n")  # unclosed block
     config = config_for(tmp_path)
-    with pytest.raises(RuntimeError, match="broken_model"):
+    with pytest.raises(RuntimeError, match="broken_model") as failure:
         dbt_manifest.start_preparing(config, project_dir=broken).wait()
+    assert f"dbt parse of {broken} failed" in str(failure.value)
     assert not (dbt_manifest.manifest_target(config) / "parsed-from.sha256").exists()
     # a command that fails before it needs the manifest stops the parse and frees the lock
     started = dbt_manifest.start_preparing(config, project_dir=broken)
