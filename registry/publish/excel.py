@@ -22,6 +22,7 @@ run to thousands of rows, which openpyxl writes several times slower.
 """
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
@@ -108,14 +109,15 @@ class Formats:
         return self._made[key]
 
 
-def _write(ws: Worksheet, row: int, col: int, value, fmt=None) -> None:
-    """One cell: numbers as numbers, dates as dates, anything else as text."""
+def write_cell(ws: Worksheet, row: int, col: int, value, fmt=None) -> None:
+    """One cell: numbers as numbers, dates as dates, anything else as text (never read as
+    a formula: ``WORKBOOK_OPTIONS``)."""
     if value is None:
         if fmt is not None:
             ws.write_blank(row, col, None, fmt)
-    elif isinstance(value, bool):
-        ws.write_boolean(row, col, value, fmt)
-    elif isinstance(value, (int, float)):
+    elif isinstance(value, (bool, np.bool_)):
+        ws.write_boolean(row, col, bool(value), fmt)
+    elif isinstance(value, numbers.Real):
         ws.write_number(row, col, value, fmt)
     elif isinstance(value, (date, datetime)):
         ws.write_datetime(row, col, value, fmt)
@@ -156,7 +158,7 @@ def write_mart_sheet(wb: xlsxwriter.Workbook, formats: Formats, mart: str, df: p
                 fmt = right if spec.numeric and number_formats[c] is not None else None
             else:
                 fmt = number_formats[c] if out is not None else None
-            _write(ws, r, c, out, fmt)
+            write_cell(ws, r, c, out, fmt)
             written[c].append(out)
     if specs:
         ws.autofilter(0, 0, len(df), len(specs) - 1)
@@ -176,8 +178,8 @@ def write_about_sheet(wb: xlsxwriter.Workbook, formats: Formats, facts: list[tup
                     formats(bold=True, font_size=13))
     row = 2
     for key, value in facts:
-        _write(ws, row, 0, key, bold)
-        _write(ws, row, 1, escape_value(value))
+        write_cell(ws, row, 0, key, bold)
+        write_cell(ws, row, 1, escape_value(value))
         row += 1
     ws.write_string(row, 0, "Small cells", bold)
     ws.write_string(row, 1, present.suppression_legend(small_cell_max), wrapped)
@@ -188,10 +190,10 @@ def write_about_sheet(wb: xlsxwriter.Workbook, formats: Formats, facts: list[tup
         ws.write_string(row, col, header, bold)
     for site in sites.to_dict("records"):
         row += 1
-        _write(ws, row, 0, escape_value(site.get("site_id")))
-        _write(ws, row, 1, escape_value(site.get("region")))
-        _write(ws, row, 2, present.as_date(site.get("data_cut")), day)
-        _write(ws, row, 3, escape_value(site.get("file_name")))
+        write_cell(ws, row, 0, escape_value(site.get("site_id")))
+        write_cell(ws, row, 1, escape_value(site.get("region")))
+        write_cell(ws, row, 2, present.as_date(site.get("data_cut")), day)
+        write_cell(ws, row, 3, escape_value(site.get("file_name")))
     row += 2
     ws.write_string(row, 0, "Methods", title)
     km_notes = km_notes or {}
@@ -212,7 +214,7 @@ def write_columns_sheet(wb: xlsxwriter.Workbook, formats: Formats, marts: dict[s
     _header(ws, formats, headers)
     for r, values in enumerate(table.itertuples(index=False, name=None), start=1):
         for c, value in enumerate(values):
-            _write(ws, r, c, None if present.is_missing(value) else escape_value(value))
+            write_cell(ws, r, c, None if present.is_missing(value) else escape_value(value))
     ws.autofilter(0, 0, len(table), len(headers) - 1)
     for col, width in enumerate((24, 26, 34, 12, 30, 90)):
         ws.set_column(col, col, width)

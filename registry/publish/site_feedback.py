@@ -34,7 +34,7 @@ import xlsxwriter
 
 from registry.landing import identifiers
 
-from . import present
+from . import excel, present
 from .excel import escape_value
 
 FEEDBACK_DIR = "site_feedback"
@@ -142,8 +142,7 @@ def _rows(df: pd.DataFrame | None, columns: tuple[str, ...]) -> list[dict]:
 # XlsxWriter, not openpyxl: a publish writes one small workbook per site, thousands at
 # national scale, and XlsxWriter writes one in a fraction of openpyxl's time. Text is
 # written as text only (no formulas, no links), whatever it looks like.
-WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                    "strings_to_numbers": False}
+WORKBOOK_OPTIONS = {**excel.WORKBOOK_OPTIONS, "in_memory": True}
 
 
 class _Formats:
@@ -156,12 +155,8 @@ class _Formats:
 
 def _write_row(ws, row: int, values: list, fmt=None) -> None:
     for col, value in enumerate(values):
-        if value is None:
-            continue
-        if isinstance(value, str):
-            ws.write_string(row, col, value, fmt)
-        else:
-            ws.write_number(row, col, value, fmt)
+        if value is not None:
+            excel.write_cell(ws, row, col, value, fmt)
 
 
 def _sheet(wb: xlsxwriter.Workbook, formats: _Formats, title: str, headers: list[str], rows: list[list],
