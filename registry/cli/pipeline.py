@@ -72,30 +72,53 @@ class Session:
     (dead runs cleaned up, the warehouse pool free or waited for), country partitions following
     the site master, and runs executed in process with the command's display."""
 
-    def __init__(self, config: RegistryConfig, display=None):
+    def __init__(self, config: RegistryConfig, display=None, command: str = "run"):
         from orchestration.dbt_manifest import start_preparing
+        from registry.cli.command_lock import CommandLock
+        from registry.cli.progress import RunDisplay
 
         self.config = config
         self.site_countries = check_inputs(config)
         self.site_ids = list(self.site_countries)
-        # The dbt assets are built from the manifest when their module is imported: a parse,
-        # if one is needed, runs on the other core while the rest loads.
-        manifest = start_preparing(config)
-
+        self.display = display or RunDisplay(tty=False, log_file=run_log_file(config, "cli"))
+        self.lock = CommandLock(config.path("warehouse"))
         try:
-            self._start(config, display)
+            self.lock.acquire(command, config.max_wait_seconds, self.say)
+        except TimeoutError as exc:
+            raise SystemExit(f"registry: {exc}") from None
+        manifest = None
+        try:
+            # The dbt assets are built from the manifest when their module is imported: a
+            # parse, if one is needed, runs on the other core while the rest loads.
+            manifest = start_preparing(config)
+            self._start(config)
             if manifest.parsing:
                 for module in WARM_WHILE_PARSING:
                     importlib.import_module(module)
             manifest.wait()
+            from orchestration.definitions import definitions_for
+
+            self.defs = definitions_for(config)
         except BaseException:
-            manifest.cancel()
+            if manifest is not None:
+                manifest.cancel()
+            self.lock.release()
             raise
-        from orchestration.definitions import definitions_for
 
-        self.defs = definitions_for(config)
+    def __enter__(self) -> Session:
+        self.display.__enter__()
+        return self
 
-    def _start(self, config: RegistryConfig, display) -> None:
+    def __exit__(self, *exc) -> None:
+        try:
+            self.display.__exit__(*exc)
+        finally:
+            self.lock.release()
+
+    def say(self, line: str) -> None:
+        self.display.line(f"registry: {line}")
+
+    def _start(self, config: RegistryConfig) -> None:
         import dagster as dg
 
         from orchestration.defs.landing.partitions import (
@@ -107,15 +130,13 @@ class Session:
             clean_up_dead_runs,
             wait_for_pool,
         )
-        from registry.cli.progress import RunDisplay
 
-        self.display = display or RunDisplay(tty=False, log_file=run_log_file(config, "cli"))
         dagster_home(config)
         self.instance = dg.DagsterInstance.get()
         for line in clean_up_dead_runs(self.instance).lines():
-            self.display.line(f"registry: {line}")
-        try:
-            wait_for_pool(self.instance, config.max_wait_seconds, lambda line: self.display.line(f"registry: {line}"))
+            self.say(line)
+        try:  # a run of `dagster dev` may hold the warehouse
+            wait_for_pool(self.instance, config.max_wait_seconds, self.say)
         except TimeoutError as exc:
             raise SystemExit(f"registry: {exc}") from None
         apply_partition_requests(self.instance, country_partition_requests(
@@ -155,10 +176,10 @@ def run_pipeline(config: RegistryConfig, display=None, sites: list[str] | None =
     from orchestration.defs.landing.assets import SITE_LOAD_KEYS
     from orchestration.defs.landing.partitions import all_countries_tags, countries_of
 
-    unknown = sorted(set(sites or []) - set(session.site_ids))
-    if unknown:
-        raise SystemExit(f"registry: not sites of the site master: {', '.join(unknown)}")
-    with session.display:
+    with session:
+        unknown = sorted(set(sites or []) - set(session.site_ids))
+        if unknown:
+            raise SystemExit(f"registry: not sites of the site master: {', '.join(unknown)}")
         if not sites:
             return session.execute("registry_full_build", tags=all_countries_tags(session.partitions))
         site_keys = set(SITE_LOAD_KEYS.values())
@@ -176,16 +197,14 @@ def run_pipeline(config: RegistryConfig, display=None, sites: list[str] | None =
 
 def run_as_of(config: RegistryConfig, as_of: str, display=None):
     """The as-of analysis of a date (job ``as_of_analysis``), published under as-of/<date>/."""
-    session = Session(config, display)
-    with session.display:
+    with Session(config, display, command="as-of") as session:
         return session.execute("as_of_analysis",
                                run_config={"ops": {"as_of_publish": {"config": {"as_of": as_of}}}})
 
 
 def release(config: RegistryConfig, site: str, file: str, released_by: str, display=None):
     """Release a held delivery (job ``release_held_delivery``)."""
-    session = Session(config, display)
-    with session.display:
+    with Session(config, display, command="release") as session:
         return session.execute("release_held_delivery", run_config={"ops": {"release_held": {"config": {
             "site_id": site, "file": file, "released_by": released_by}}}})
 

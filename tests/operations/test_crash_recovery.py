@@ -226,7 +226,7 @@ def test_a_second_writer_waits_saying_so_or_stops_with_a_clear_message(sample, c
         patient = subprocess.run([REGISTRY, "run", "--plain"], cwd=PROJECT_ROOT, capture_output=True, text=True,
                                  timeout=900, env=env)
         assert patient.returncode == 0, patient.stdout[-3000:] + patient.stderr[-3000:]
-        assert first.wait(timeout=900) == 0
+        assert first.wait(timeout=900) == 0, (tmp_path / "first.log").read_text()[-5000:] + impatient.stdout[-2000:]
     finally:
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
