@@ -174,14 +174,14 @@ def run_pipeline(config: RegistryConfig, display=None, sites: list[str] | None =
     ``display`` (a ``progress.RunDisplay``) shows progress; by default plain lines."""
     session = Session(config, display)  # first: it starts any dbt parse before the imports below
     from orchestration.defs.landing.assets import SITE_LOAD_KEYS
-    from orchestration.defs.landing.partitions import all_countries_tags, countries_of
+    from orchestration.defs.landing.partitions import country_range_tags, countries_of
 
     with session:
         unknown = sorted(set(sites or []) - set(session.site_ids))
         if unknown:
             raise SystemExit(f"registry: not sites of the site master: {', '.join(unknown)}")
         if not sites:
-            return session.execute("registry_full_build", tags=all_countries_tags(session.partitions))
+            return session.execute("registry_full_build", tags=country_range_tags(session.partitions))
         site_keys = set(SITE_LOAD_KEYS.values())
         for country in countries_of(session.site_countries, sites):
             chosen = [s for s in sites if session.site_countries[s] == country]

@@ -105,7 +105,7 @@ def test_the_failure_sensor_writes_a_summary(gated_run, tmp_path):
 
 def test_reexecution_from_failure_finishes_like_a_clean_run(tmp_path, isolated_config, pipeline):
     from orchestration.definitions import full_build_job_for_reexecution
-    from orchestration.defs.landing.partitions import all_countries_tags
+    from orchestration.defs.landing.partitions import country_range_tags
     from registry.sample import generate
 
     generate(tmp_path / "sample", scale=0.05, seed=5)
@@ -123,7 +123,7 @@ def test_reexecution_from_failure_finishes_like_a_clean_run(tmp_path, isolated_c
         with dg.instance_for_test() as instance:
             instance.add_dynamic_partitions("countries", countries)
             job = dg.reconstructable(full_build_job_for_reexecution)
-            with dg.execute_job(job, instance, tags=all_countries_tags(countries)) as first:
+            with dg.execute_job(job, instance, tags=country_range_tags(countries)) as first:
                 assert not first.success
                 assert [e.step_key for e in first.all_events if e.is_step_failure] == ["publish__published_marts"]
                 first_id = first.run_id

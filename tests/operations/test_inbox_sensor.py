@@ -6,8 +6,9 @@ import os
 import dagster as dg
 import pytest
 
-from orchestration.defs.landing.assets import INBOX_STRAYS, SITE_MASTER
-from orchestration.defs.landing.sensors import MAX_RUNS_PER_TICK, inbox_sensor
+from orchestration.defs.landing.assets import INBOX_STRAYS, SITE_LOAD_KEYS, SITE_MASTER
+from orchestration.defs.publish.assets import PUBLISHED
+from orchestration.defs.landing.sensors import LANDING_SELECTION, MAX_RUNS_PER_TICK, inbox_sensor
 from registry.config import ENV_VARS, RegistryConfig
 
 MASTER = ("site_id,site_name,country,region,language,date_order,pain_scale,eq5d_version\n"
@@ -38,7 +39,11 @@ def apply(instance, result):
 
 
 def partitions(result) -> list:
-    return sorted(r.partition_key for r in result.run_requests if r.partition_key)
+    """The country each request loads alone: its partition key, or its range of one partition."""
+    ranges = [(r.tags.get("dagster/asset_partition_range_start"), r.tags.get("dagster/asset_partition_range_end"))
+              for r in result.run_requests]
+    return sorted(r.partition_key or start for r, (start, end) in zip(result.run_requests, ranges)
+                  if r.partition_key or (start and start == end))
 
 
 def test_first_tick_loads_the_master_and_every_site_then_only_changed_ones(inbox):
@@ -137,3 +142,42 @@ def test_an_unreadable_site_master_requests_nothing(inbox):
         (inbox / "sites.csv").write_text("site_id\nnot a site id!\n")
         result = evaluate(inbox, instance, None)
         assert isinstance(result, dg.SkipReason) and "site master" in result.skip_message
+
+
+@pytest.fixture(scope="module")
+def code_location(dbt_manifest):
+    from orchestration.definitions import defs
+
+    return defs
+
+
+def evaluate_in(code_location, root, instance, cursor):
+    config = RegistryConfig.from_env({ENV_VARS["inbox"]: str(root / "inbox"),
+                                      ENV_VARS["sites"]: str(root / "sites.csv"),
+                                      ENV_VARS["warehouse"]: str(root / "registry.duckdb")})
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"registry": config},
+                                      definitions=code_location)
+    return inbox_sensor(context)
+
+
+def test_one_run_builds_what_reads_the_landing_and_runs_per_country_leave_it_to_automation(inbox, code_location):
+    graph = code_location.resolve_asset_graph()
+    loads = set(SITE_LOAD_KEYS.values())
+    after_loads = dg.AssetSelection.assets(*loads).downstream().resolve(graph)
+    assert PUBLISHED in after_loads and len(after_loads - loads) > 20  # dbt models, marts, publish
+    with dg.instance_for_test() as instance:
+        first = evaluate_in(code_location, inbox, instance, None)  # every country: one run
+        apply(instance, first)
+        [everything] = first.run_requests
+        assert set(everything.asset_selection) == LANDING_SELECTION.downstream().resolve(graph)
+        (inbox / "inbox" / "US-001" / "cut_2017-07-31.xlsx").write_bytes(b"US second")
+        one = evaluate_in(code_location, inbox, instance, first.cursor)
+        [request] = one.run_requests
+        assert (request.tags["dagster/asset_partition_range_start"],
+                request.tags["dagster/asset_partition_range_end"]) == ("US", "US")
+        assert set(request.asset_selection) == after_loads
+        for site in ("US-001", "DE-001"):
+            (inbox / "inbox" / site / "cut_2017-08-31.xlsx").write_bytes(site.encode() + b" third")
+        two = evaluate_in(code_location, inbox, instance, one.cursor)
+        assert partitions(two) == ["DE", "US"]
+        assert all(set(r.asset_selection) == loads for r in two.run_requests)

@@ -49,8 +49,9 @@ def apply_partition_requests(instance: dg.DagsterInstance, requests: Sequence[Pa
                 instance.delete_dynamic_partition(request.partitions_def_name, key)
 
 
-def all_countries_tags(countries: Sequence[str]) -> dict[str, str]:
-    """Run tags that target every country partition (in the order they were added) in one run."""
+def country_range_tags(countries: Sequence[str]) -> dict[str, str]:
+    """Run tags that target the partitions from the first of ``countries`` to the last (in the
+    order they were added) in one run."""
     return {
         "dagster/asset_partition_range_start": countries[0],
         "dagster/asset_partition_range_end": countries[-1],

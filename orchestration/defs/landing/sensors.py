@@ -1,5 +1,7 @@
 """The inbox sensor: a delivery requests a load of just its country (whose run reads only
-the new files).
+the new files). When the tick requests one load run, that run also builds the warehouse,
+the marts and the publish: a site's new cut then waits neither for an automation tick
+nor for a second run's start-up.
 
 It never opens the warehouse (DuckDB admits one writing process, which may be a
 running load): it compares the inbox with its cursor, by ``stat`` and, for a file
@@ -22,7 +24,7 @@ from orchestration.defs.landing.assets import (
 )
 from orchestration.defs.landing.partitions import (
     COUNTRY_PARTITIONS,
-    all_countries_tags,
+    country_range_tags,
     countries_of,
     country_partition_requests,
 )
@@ -66,16 +68,26 @@ def by_folder(files: dict[str, str], sites: set[str]) -> tuple[dict[str, str], s
     return {s: d for s, d in digests.items() if s}, digests.get("", "")
 
 
+def with_what_follows(context: dg.SensorEvaluationContext, keys: list[dg.AssetKey]) -> list[dg.AssetKey]:
+    """``keys`` and every asset downstream of them in the sensor's code location (``keys``
+    alone without one)."""
+    if context.repository_def is None:
+        return keys
+    return sorted(dg.AssetSelection.assets(*keys).downstream().resolve(context.repository_def.asset_graph))
+
+
 @dg.sensor(
-    target=LANDING_SELECTION,
+    target=LANDING_SELECTION.downstream(),
     minimum_interval_seconds=15,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Watches REGISTRY_INBOX, the site master and the mappings folder. A new or changed "
-    "delivery requests a load of its country (which reads only the new files; more than "
+    "delivery requests a load of its country, which reads only the new files (more than "
     f"{MAX_RUNS_PER_TICK} countries at once, a changed site master or changed mapping overrides: one "
     "run over every country, which lands again from the archive the deliveries whose recognition "
-    "changes); files outside the site folders are listed by `inbox_strays`. Country partitions "
-    "follow the site master. A file touched without a change of content requests nothing.",
+    "changes). When that is one run, it also builds the warehouse, the marts and the publish; "
+    "after a run per country, automation does. Files outside the site folders are listed by "
+    "`inbox_strays`. Country partitions follow the site master. A file touched without a change "
+    "of content requests nothing.",
 )
 def inbox_sensor(context: dg.SensorEvaluationContext, registry: RegistryConfig):
     cursor = json.loads(context.cursor) if context.cursor else {}
@@ -107,12 +119,19 @@ def inbox_sensor(context: dg.SensorEvaluationContext, registry: RegistryConfig):
     state = hashlib.sha256(new_cursor.encode()).hexdigest()[:12]
     landing_keys = list(SITE_LOAD_KEYS.values())
     if master_changed or len(changed) > MAX_RUNS_PER_TICK:
-        requests = [dg.RunRequest(run_key=f"all:{state}",
-                                  asset_selection=[SITE_MASTER, *MAPPING_KEYS.values(), INBOX_STRAYS, *landing_keys],
-                                  tags=all_countries_tags(ordered))] if ordered else []
+        selection = with_what_follows(context, [SITE_MASTER, *MAPPING_KEYS.values(), INBOX_STRAYS, *landing_keys])
+        requests = [dg.RunRequest(run_key=f"all:{state}", asset_selection=selection,
+                                  tags=country_range_tags(ordered))] if ordered else []
     else:
-        requests = [dg.RunRequest(run_key=f"{country}:{state}", partition_key=country, asset_selection=landing_keys)
-                    for country in changed]
+        if len(changed) == 1:
+            # What reads the landing follows in the same run. A range of one partition, not a
+            # partition key: in a run of one partition, Dagster ties the checks of the
+            # unpartitioned dbt models to no materialization, and the publish gate refuses them.
+            requests = [dg.RunRequest(run_key=f"{changed[0]}:{state}", tags=country_range_tags(changed),
+                                      asset_selection=with_what_follows(context, landing_keys))]
+        else:  # a run per country; automation builds what follows once after their loads
+            requests = [dg.RunRequest(run_key=f"{country}:{state}", partition_key=country,
+                                      asset_selection=landing_keys) for country in changed]
         if strays_changed:
             requests.append(dg.RunRequest(run_key=f"strays:{state}", asset_selection=[INBOX_STRAYS]))
     return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partitions, cursor=new_cursor)

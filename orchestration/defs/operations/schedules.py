@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.defs.landing.partitions import COUNTRY_PARTITIONS, all_countries_tags
+from orchestration.defs.landing.partitions import COUNTRY_PARTITIONS, country_range_tags
 from orchestration.defs.operations.jobs import full_build_job
 
 
@@ -18,5 +18,5 @@ def nightly_full_build(context: dg.ScheduleEvaluationContext):
         return dg.SkipReason("No country partition yet: the inbox sensor or `registry run` adds them.")
     return dg.RunRequest(
         run_key=f"nightly-{context.scheduled_execution_time:%Y-%m-%d}",
-        tags=all_countries_tags(list(countries)),
+        tags=country_range_tags(list(countries)),
     )
