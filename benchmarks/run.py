@@ -122,7 +122,9 @@ def new_cut_of_one_site(sample_dir: Path) -> Path:
     workbook = openpyxl.load_workbook(current)
     workbook.worksheets[0].append(["Total: benchmark cut"])
     target = site / "benchmark_cut_2099-12-31.xlsx"
-    workbook.save(target)
+    staged = sample_dir / target.name  # outside the inbox, then moved in whole: one sensor tick sees it
+    workbook.save(staged)
+    os.replace(staged, target)
     return target
 
 
