@@ -25,11 +25,13 @@ def inbox(tmp_path):
     return tmp_path
 
 
-def evaluate(root, instance, cursor):
+def evaluate(root, instance, cursor, definitions=None):
+    """One tick; with ``definitions``, in that code location (the selection can follow the graph)."""
     config = RegistryConfig.from_env({ENV_VARS["inbox"]: str(root / "inbox"),
                                       ENV_VARS["sites"]: str(root / "sites.csv"),
                                       ENV_VARS["warehouse"]: str(root / "registry.duckdb")})
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"registry": config})
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"registry": config},
+                                      definitions=definitions)
     return inbox_sensor(context)
 
 
@@ -151,33 +153,24 @@ def code_location(dbt_manifest):
     return defs
 
 
-def evaluate_in(code_location, root, instance, cursor):
-    config = RegistryConfig.from_env({ENV_VARS["inbox"]: str(root / "inbox"),
-                                      ENV_VARS["sites"]: str(root / "sites.csv"),
-                                      ENV_VARS["warehouse"]: str(root / "registry.duckdb")})
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"registry": config},
-                                      definitions=code_location)
-    return inbox_sensor(context)
-
-
 def test_one_run_builds_what_reads_the_landing_and_runs_per_country_leave_it_to_automation(inbox, code_location):
     graph = code_location.resolve_asset_graph()
     loads = set(SITE_LOAD_KEYS.values())
     after_loads = dg.AssetSelection.assets(*loads).downstream().resolve(graph)
     assert PUBLISHED in after_loads and len(after_loads - loads) > 20  # dbt models, marts, publish
     with dg.instance_for_test() as instance:
-        first = evaluate_in(code_location, inbox, instance, None)  # every country: one run
+        first = evaluate(inbox, instance, None, code_location)  # every country: one run
         apply(instance, first)
         [everything] = first.run_requests
         assert set(everything.asset_selection) == LANDING_SELECTION.downstream().resolve(graph)
         (inbox / "inbox" / "US-001" / "cut_2017-07-31.xlsx").write_bytes(b"US second")
-        one = evaluate_in(code_location, inbox, instance, first.cursor)
+        one = evaluate(inbox, instance, first.cursor, code_location)
         [request] = one.run_requests
         assert (request.tags["dagster/asset_partition_range_start"],
                 request.tags["dagster/asset_partition_range_end"]) == ("US", "US")
         assert set(request.asset_selection) == after_loads
         for site in ("US-001", "DE-001"):
             (inbox / "inbox" / site / "cut_2017-08-31.xlsx").write_bytes(site.encode() + b" third")
-        two = evaluate_in(code_location, inbox, instance, one.cursor)
+        two = evaluate(inbox, instance, one.cursor, code_location)
         assert partitions(two) == ["DE", "US"]
         assert all(set(r.asset_selection) == loads for r in two.run_requests)
