@@ -7,8 +7,12 @@ import dagster as dg
 import pytest
 
 from orchestration.defs.landing.assets import INBOX_STRAYS, SITE_LOAD_KEYS, SITE_MASTER
+from orchestration.defs.landing.sensors import (
+    LANDING_SELECTION,
+    MAX_RUNS_PER_TICK,
+    inbox_sensor,
+)
 from orchestration.defs.publish.assets import PUBLISHED
-from orchestration.defs.landing.sensors import LANDING_SELECTION, MAX_RUNS_PER_TICK, inbox_sensor
 from registry.config import ENV_VARS, RegistryConfig
 
 MASTER = ("site_id,site_name,country,region,language,date_order,pain_scale,eq5d_version\n"

@@ -24,9 +24,9 @@ from orchestration.defs.landing.assets import (
 )
 from orchestration.defs.landing.partitions import (
     COUNTRY_PARTITIONS,
-    country_range_tags,
     countries_of,
     country_partition_requests,
+    country_range_tags,
 )
 from registry.config import RegistryConfig
 from registry.landing import SiteMasterError, read_site_master
