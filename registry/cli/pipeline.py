@@ -174,7 +174,7 @@ def run_pipeline(config: RegistryConfig, display=None, sites: list[str] | None =
     ``display`` (a ``progress.RunDisplay``) shows progress; by default plain lines."""
     session = Session(config, display)  # first: it starts any dbt parse before the imports below
     from orchestration.defs.landing.assets import SITE_LOAD_KEYS
-    from orchestration.defs.landing.partitions import country_range_tags, countries_of
+    from orchestration.defs.landing.partitions import countries_of, country_range_tags
 
     with session:
         unknown = sorted(set(sites or []) - set(session.site_ids))
