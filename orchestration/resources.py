@@ -57,8 +57,9 @@ class RegistryDbtCliResource(DbtCliResource):
     - it asks `dbt --version` (a 1.4 s process); our dbt is the one installed beside this
       interpreter, so its version is the installed dbt-core's;
     - it sets up a dbt adapter in this process (about 1 s), used only by its column and
-      row-count fetchers; the registry counts rows itself once dbt has exited, since a
-      second connection would contend with dbt for the DuckDB file."""
+      row-count fetchers; each table's post-hook logs its row count in dbt's output instead
+      (``macros/row_count.sql``), since a second connection would contend with dbt for
+      the DuckDB file."""
 
     @cached_property
     def _cli_version(self) -> version.Version:

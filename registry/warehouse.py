@@ -61,23 +61,6 @@ def connect(path: Path | str, *, read_only: bool = False,
             delay = min(delay * 2, 2.0)
 
 
-def table_row_counts(con: duckdb.DuckDBPyConnection, *,
-                     exclude_schemas: tuple[str, ...] = ()) -> dict[tuple[str, str], int]:
-    """(schema, table) -> rows of every table of the warehouse (views are not counted)."""
-    tables = con.execute(
-        "select schema_name, table_name from duckdb_tables() "
-        "where database_name = ? and not list_contains(?, schema_name)",
-        [CATALOG, list(exclude_schemas)],
-    ).fetchall()
-    if not tables:
-        return {}
-    union = " union all ".join(
-        f"select '{schema}' as s, '{table}' as t, count(*) as n from \"{schema}\".\"{table}\""
-        for schema, table in tables
-    )
-    return {(s, t): int(n) for s, t, n in con.execute(union).fetchall()}
-
-
 OVERLAY = "overlay"
 
 

@@ -172,3 +172,25 @@ def test_each_country_partition_carries_its_own_sites_counts(default_run):
             assert row["files_loaded"] >= files.loc[site_id, "n_current"] and row["rows_kept"] > 0
             assert row["current_file"].endswith(".xlsx")
         assert metadata["sites"].value == len(rows)
+
+
+def test_every_dbt_table_shows_its_row_count_and_no_view_claims_one(default_run):
+    """The row counts that dbt's post-hook logs reach the tables' materializations in Dagster
+    (read from dbt's output while it runs): each equals the table's rows in the warehouse."""
+    import dagster as dg
+
+    objects = query(default_run, "select schema_name, table_name, 'table' as kind from duckdb_tables() "
+                                 "where schema_name in ('seeds', 'staging', 'intermediate', 'warehouse', 'dq') "
+                                 "union all select schema_name, view_name, 'view' from duckdb_views() "
+                                 "where schema_name in ('staging', 'intermediate', 'warehouse', 'dq')")
+    assert {"table", "view"} <= set(objects["kind"])
+    with dg.DagsterInstance.from_config(str(default_run.root / "dagster_home")) as instance:
+        for row in objects.itertuples():
+            event = instance.get_latest_materialization_event(dg.AssetKey([row.schema_name, row.table_name]))
+            assert event is not None, (row.schema_name, row.table_name)
+            metadata = event.asset_materialization.metadata
+            if row.kind == "view":
+                assert "dagster/row_count" not in metadata, row
+                continue
+            rows = query(default_run, f'select count(*) as n from "{row.schema_name}"."{row.table_name}"')
+            assert metadata["dagster/row_count"].value == int(rows["n"][0]), row

@@ -6,6 +6,7 @@ the partial parse of the project's prepared manifest.
 """
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -18,11 +19,9 @@ from orchestration.defs.warehouse.translator import RegistryDbtTranslator
 from orchestration.resources import (
     CONFIG,
     WAREHOUSE_POOL,
-    WarehouseResource,
     dbt_project,
 )
 from registry.config import RegistryConfig
-from registry.warehouse import table_row_counts
 
 DBT_PROJECT = dbt_project(CONFIG)
 # Runs' dbt folders kept under <state>/dbt/runs (older ones are removed).
@@ -61,21 +60,37 @@ def dbt_args(registry: RegistryConfig, command: str, folder: Path, **vars_: obje
     dagster_dbt_translator=RegistryDbtTranslator(),
     pool=WAREHOUSE_POOL,
 )
-def registry_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-                        registry: RegistryConfig, warehouse: WarehouseResource):
+def registry_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, registry: RegistryConfig):
     """`dbt build`: seeds, models and their tests, in dependency order."""
     folder = run_folder(registry, context.run.run_id)
     # The op context: given the asset context, dagster-dbt reads its deprecated
     # `context.op` when it computes the run's dbt selection.
-    events = list(dbt.cli(dbt_args(registry, "build", folder), target_path=folder,
-                          context=context.op_execution_context).stream())
-    # Row counts are read once dbt has exited: while it runs, its process holds
-    # the warehouse file (DuckDB admits one writing process).
-    with warehouse.get_connection() as con:
-        counts = table_row_counts(con, exclude_schemas=("landing", "marts", "main"))
-    for event in events:
-        if isinstance(event, dg.Output):
-            key = context.assets_def.keys_by_output_name[event.output_name]
-            if tuple(key.path) in counts:
-                event = event.with_metadata({**event.metadata, "dagster/row_count": counts[tuple(key.path)]})
-        yield event
+    invocation = dbt.cli(dbt_args(registry, "build", folder), target_path=folder,
+                         context=context.op_execution_context)
+    # Each event goes to Dagster as dbt reports it, so that Dagster stores it on this core
+    # while dbt builds on the other. A table's row count comes from dbt's own output (the
+    # post-hook `log_row_count`): while dbt runs, its process holds the warehouse file.
+    rows: dict[str, int] = {}
+    for raw in invocation.stream_raw_events():
+        counted = logged_row_count(raw.raw_event)
+        if counted is not None:
+            rows[counted[0]] = counted[1]
+            continue
+        unique_id = raw.raw_event["data"].get("node_info", {}).get("unique_id")
+        for event in raw.to_default_asset_events(
+                manifest=invocation.manifest, dagster_dbt_translator=invocation.dagster_dbt_translator,
+                context=invocation.context, target_path=invocation.target_path, project=invocation.project):
+            if isinstance(event, dg.Output) and unique_id in rows:
+                event = event.with_metadata({**event.metadata, "dagster/row_count": rows[unique_id]})
+            yield event
+
+
+ROW_COUNT_LINE = re.compile(r"row count of (\S+): (\d+)$")
+
+
+def logged_row_count(raw_event: dict) -> tuple[str, int] | None:
+    """(unique id, rows) from the line a table's post-hook logs, else None."""
+    if raw_event["info"].get("name") != "JinjaLogInfo":
+        return None
+    match = ROW_COUNT_LINE.match(raw_event["info"].get("msg", ""))
+    return (match.group(1), int(match.group(2))) if match else None
