@@ -6,6 +6,7 @@ import os
 import dagster as dg
 import pytest
 
+from orchestration.defs.landing import sensors
 from orchestration.defs.landing.assets import INBOX_STRAYS, SITE_LOAD_KEYS, SITE_MASTER
 from orchestration.defs.landing.sensors import (
     LANDING_SELECTION,
@@ -18,6 +19,12 @@ from registry.config import ENV_VARS, RegistryConfig
 MASTER = ("site_id,site_name,country,region,language,date_order,pain_scale,eq5d_version\n"
           "US-001,A,US,United States,en,MDY,NRS11,5L\n"
           "DE-001,B,DE,Western Europe,de,DMY,VAS100,3L\n")
+
+
+@pytest.fixture(autouse=True)
+def settled_at_once(monkeypatch):
+    """Files count as written in full at once (one test below keeps the settling time)."""
+    monkeypatch.setattr(sensors, "SETTLE_SECONDS", 0.0)
 
 
 @pytest.fixture
@@ -74,6 +81,36 @@ def test_first_tick_loads_the_master_and_every_site_then_only_changed_ones(inbox
         os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
         third = evaluate(inbox, instance, second.cursor)
         assert partitions(third) == ["US"]
+
+
+def test_a_file_still_being_written_waits_for_a_later_tick(inbox, monkeypatch):
+    monkeypatch.setattr(sensors, "SETTLE_SECONDS", 30.0)
+    path = inbox / "inbox" / "DE-001" / "DE-001_2017-06-30.xlsx"
+    with dg.instance_for_test() as instance:
+        old = path.stat().st_mtime_ns - 60 * 10**9
+        for site in ["US-001", "DE-001"]:
+            first_cut = inbox / "inbox" / site / f"{site}_2017-06-30.xlsx"
+            os.utime(first_cut, ns=(old, old))
+        first = evaluate(inbox, instance, None)
+        apply(instance, first)
+        # A copy in progress: the file is there, modified a moment ago.
+        new_cut = inbox / "inbox" / "DE-001" / "DE-001_2017-07-31.xlsx"
+        new_cut.write_bytes(b"second c")
+        writing = evaluate(inbox, instance, first.cursor)
+        assert writing.run_requests == [] and writing.skip_reason
+        # Grown and modified again: still waiting; the cursor has not taken it in.
+        new_cut.write_bytes(b"second cut")
+        still = evaluate(inbox, instance, writing.cursor)
+        assert still.run_requests == []
+        assert "DE-001/DE-001_2017-07-31.xlsx" not in still.cursor
+        # A changed file that was known keeps its previous entry while it is written.
+        os.utime(path, None)
+        assert evaluate(inbox, instance, still.cursor).run_requests == []
+        # Untouched for longer than the settling time: its country is loaded, once.
+        os.utime(new_cut, ns=(old, old))
+        os.utime(path, ns=(old, old))
+        settled = evaluate(inbox, instance, still.cursor)
+        assert partitions(settled) == ["DE"]
 
 
 def test_a_file_touched_without_a_change_requests_nothing(inbox):

@@ -84,3 +84,12 @@ def test_a_run_opens_a_few_connections_not_one_an_event(home, monkeypatch):
         assert len(opened) <= 2 < events
         instance.wipe()  # closes them before the shards' files go
         assert dg.materialize([first], instance=instance).success
+
+
+def test_the_instance_starts_queued_runs_within_a_second_four_at_most_one_writer_step(home):
+    """The instance settings `registry run` and `dagster dev` share (orchestration/dagster.yaml)."""
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.run_coordinator.dequeue_interval_seconds == 1
+        concurrency = instance.get_concurrency_config()
+        assert concurrency.run_queue_config.max_concurrent_runs == 4
+        assert concurrency.pool_config.default_pool_limit == 1

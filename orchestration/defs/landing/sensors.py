@@ -6,11 +6,13 @@ nor for a second run's start-up.
 It never opens the warehouse (DuckDB admits one writing process, which may be a
 running load): it compares the inbox with its cursor, by ``stat`` and, for a file
 whose size or time moved, by the SHA-256 of its bytes, so that a file touched
-without a change requests nothing.
+without a change requests nothing. A file written to in the last ``SETTLE_SECONDS``
+is left for a later tick: a workbook still being copied is not requested half-written.
 """
 
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -32,6 +34,11 @@ from registry.config import RegistryConfig
 from registry.landing import SiteMasterError, read_site_master
 from registry.landing.deliveries import file_sha256
 
+# Seconds between ticks: a new delivery is requested within this time.
+TICK_SECONDS = 5
+# A file modified more recently than this is still being written (a copy in progress):
+# this tick treats it as it was at the previous tick.
+SETTLE_SECONDS = 1.0
 # More changed countries than this at once (the first tick, a bulk re-delivery): one
 # run over every country instead of a run each; unchanged sites load nothing.
 MAX_RUNS_PER_TICK = 4
@@ -40,17 +47,27 @@ LANDING_SELECTION = dg.AssetSelection.assets(SITE_MASTER, *MAPPING_KEYS.values()
                                              *SITE_LOAD_KEYS.values())
 
 
-def inbox_files(inbox: Path, previous: dict[str, str]) -> dict[str, str]:
+def inbox_files(inbox: Path, previous: dict[str, str], settle_seconds: float | None = None) -> dict[str, str]:
     """Inbox-relative path -> "size:mtime:sha" for every file; the SHA-256 is taken again only
-    for a file whose size or modification time moved since ``previous``."""
+    for a file whose size or modification time moved since ``previous``. A file modified in
+    the last ``settle_seconds`` keeps its entry of ``previous`` (none if it is new)."""
     out: dict[str, str] = {}
     if not inbox.is_dir():
         return out
+    settle = SETTLE_SECONDS if settle_seconds is None else settle_seconds
+    now = time.time_ns()
+    settled_before = now - int(settle * 1e9)
     for path in sorted(p for p in inbox.rglob("*") if p.is_file()):
         rel = path.relative_to(inbox).as_posix()
         stat = path.stat()
-        stamp = f"{stat.st_size}:{stat.st_mtime_ns}"
         known = previous.get(rel, "")
+        # Still being written: seen at a later tick. (A time ahead of this clock, from a share
+        # with a skewed clock, says nothing about that: the file is taken as it is.)
+        if settled_before < stat.st_mtime_ns <= now:
+            if known:
+                out[rel] = known
+            continue
+        stamp = f"{stat.st_size}:{stat.st_mtime_ns}"
         sha = known.rsplit(":", 1)[-1] if known.startswith(stamp + ":") else file_sha256(path)[:16]
         out[rel] = f"{stamp}:{sha}"
     return out
@@ -78,7 +95,7 @@ def with_what_follows(context: dg.SensorEvaluationContext, keys: list[dg.AssetKe
 
 @dg.sensor(
     target=LANDING_SELECTION.downstream(),
-    minimum_interval_seconds=15,
+    minimum_interval_seconds=TICK_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Watches REGISTRY_INBOX, the site master and the mappings folder. A new or changed "
     "delivery requests a load of its country, which reads only the new files (more than "
@@ -87,7 +104,7 @@ def with_what_follows(context: dg.SensorEvaluationContext, keys: list[dg.AssetKe
     "changes). When that is one run, it also builds the warehouse, the marts and the publish; "
     "after a run per country, automation does. Files outside the site folders are listed by "
     "`inbox_strays`. Country partitions follow the site master. A file touched without a change "
-    "of content requests nothing.",
+    f"of content requests nothing; a file written to in the last {SETTLE_SECONDS:g} s waits for the next tick.",
 )
 def inbox_sensor(context: dg.SensorEvaluationContext, registry: RegistryConfig):
     cursor = json.loads(context.cursor) if context.cursor else {}
