@@ -114,6 +114,10 @@ def site_feedback_from_warehouse(con: duckdb.DuckDBPyConnection) -> list[SiteFee
                    for r in header_suggestions(con, top=1)}
     best_term = {(r["site_id"], r["concept"], r["term"]): r["code"] for r in term_suggestions(con, top=1)}
 
+    unknown["suggestion"] = [best_header.get(key) for key in
+                             zip(unknown["site_id"], unknown["sheet_kind"], unknown["header"])]
+    terms["suggestion"] = [best_term.get(key) for key in zip(terms["site_id"], terms["concept"], terms["term"])]
+
     # Each frame sorted by site once and cut into slices (a mask, or a copy, per site would
     # cost a national registry's thousands of sites seconds).
     def split(frame: pd.DataFrame):
@@ -132,15 +136,9 @@ def site_feedback_from_warehouse(con: duckdb.DuckDBPyConnection) -> list[SiteFee
 
     feedback = []
     for site in sites.itertuples():
-        language = site.language or "en"
-        site_unknown = unknown_of(site.site_id)
-        site_unknown = site_unknown.assign(suggestion=[
-            best_header.get((site.site_id, k, h)) for h, k in zip(site_unknown["header"], site_unknown["sheet_kind"])])
-        site_terms = terms_of(site.site_id)
-        site_terms = site_terms.assign(suggestion=[
-            best_term.get((site.site_id, c, t)) for c, t in zip(site_terms["concept"], site_terms["term"])])
         feedback.append(SiteFeedback(
-            site_id=site.site_id, language=language,
+            site_id=site.site_id, language=site.language or "en",
             files=files_of(site.site_id), rejected_rows=rejected_of(site.site_id),
-            warnings=warnings_of(site.site_id), unknown_headers=site_unknown, unmapped_terms=site_terms))
+            warnings=warnings_of(site.site_id), unknown_headers=unknown_of(site.site_id),
+            unmapped_terms=terms_of(site.site_id)))
     return feedback
