@@ -166,8 +166,8 @@ class Session:
 
 def run_pipeline(config: RegistryConfig, display=None, sites: list[str] | None = None):
     """Materialize every asset over every country, in one in-process run; with ``sites``, load
-    only those sites (a run per country), then build and publish everything downstream in one
-    more run.
+    only those sites: in one run over their country when they share one, else a run per
+    country, then one more run that builds and publishes everything downstream.
 
     Before it starts, runs of dead processes are failed and their pool slots freed; while a
     live run holds the warehouse it waits, saying so, for at most `max_wait_seconds`.
@@ -182,8 +182,12 @@ def run_pipeline(config: RegistryConfig, display=None, sites: list[str] | None =
             raise SystemExit(f"registry: not sites of the site master: {', '.join(unknown)}")
         if not sites:
             return session.execute("registry_full_build", tags=country_range_tags(session.partitions))
+        countries = countries_of(session.site_countries, sites)
+        if len(countries) == 1:  # one run, as the inbox sensor makes it: a range of one partition
+            return session.execute("registry_full_build", tags=country_range_tags(countries),
+                                   run_config={"ops": {"site_landing": {"config": {"sites": list(sites)}}}})
         site_keys = set(SITE_LOAD_KEYS.values())
-        for country in countries_of(session.site_countries, sites):
+        for country in countries:
             chosen = [s for s in sites if session.site_countries[s] == country]
             result = session.execute("registry_full_build", partition_key=country, asset_selection=list(site_keys),
                                      run_config={"ops": {"site_landing": {"config": {"sites": chosen}}}})

@@ -93,6 +93,29 @@ def test_a_shrinking_cut_is_held_until_released(operated):
     cli(operated, "run")
 
 
+def test_a_site_of_one_country_is_loaded_built_and_published_in_one_run(operated):
+    import dagster as dg
+
+    site = "US-001"
+    new_cut = operated.inbox / site / f"{site} next 2017-09-30.xlsx"
+    shutil.copy(operated.inbox / site / current_files(operated)[site], new_cut)
+    workbook = openpyxl.load_workbook(new_cut)
+    workbook.worksheets[0].append(["Total: September cut"])  # other bytes, same patients
+    workbook.save(new_cut)
+    home = str(operated.root / "dagster_home")
+    with dg.DagsterInstance.from_config(home) as instance:
+        before = {r.run_id for r in instance.get_runs()}
+    published = (operated.publish_dir / "manifest.json").read_text()
+    cli(operated, "run", "--site", site)
+    with dg.DagsterInstance.from_config(home) as instance:
+        [run] = [r for r in instance.get_runs() if r.run_id not in before]
+        assert run.status == dg.DagsterRunStatus.SUCCESS
+        assert (run.tags["dagster/asset_partition_range_start"], run.tags["dagster/asset_partition_range_end"]) \
+            == ("US", "US")
+    assert current_files(operated)[site] == new_cut.name
+    assert (operated.publish_dir / "manifest.json").read_text() != published
+
+
 def test_every_publish_is_kept_and_listed(operated):
     out = cli(operated, "publishes").stdout
     assert out.count("current") == 1 and out.count("history") >= 2
