@@ -215,3 +215,10 @@ def test_one_run_builds_what_reads_the_landing_and_runs_per_country_leave_it_to_
         two = evaluate(inbox, instance, one.cursor, code_location)
         assert partitions(two) == ["DE", "US"]
         assert all(set(r.asset_selection) == loads for r in two.run_requests)
+
+
+def test_the_sensor_ticks_at_every_look_of_dagsters_sensor_daemon():
+    """A minimum interval equal to the daemon's loop skipped every other look (10 s between ticks)."""
+    from dagster._daemon.sensor import MIN_INTERVAL_LOOP_TIME
+
+    assert inbox_sensor.minimum_interval_seconds < MIN_INTERVAL_LOOP_TIME
