@@ -135,7 +135,8 @@ def _rows(df: pd.DataFrame | None, columns: tuple[str, ...]) -> list[dict]:
     counts when a publish writes thousands of sites."""
     if df is None or len(df) == 0:
         return []
-    values = [df[c].tolist() if c in df.columns else [None] * len(df) for c in columns]
+    by_column = _by_column(df, columns)
+    values = [by_column.get(c, [None] * len(df)) for c in columns]
     return [dict(zip(columns, row)) for row in zip(*values)]
 
 

@@ -51,16 +51,15 @@ LANDING_SELECTION = dg.AssetSelection.assets(SITE_MASTER, *MAPPING_KEYS.values()
                                              *SITE_LOAD_KEYS.values())
 
 
-def inbox_files(inbox: Path, previous: dict[str, str], settle_seconds: float | None = None) -> dict[str, str]:
+def inbox_files(inbox: Path, previous: dict[str, str]) -> dict[str, str]:
     """Inbox-relative path -> "size:mtime:sha" for every file; the SHA-256 is taken again only
     for a file whose size or modification time moved since ``previous``. A file modified in
-    the last ``settle_seconds`` keeps its entry of ``previous`` (none if it is new)."""
+    the last ``SETTLE_SECONDS`` keeps its entry of ``previous`` (none if it is new)."""
     out: dict[str, str] = {}
     if not inbox.is_dir():
         return out
-    settle = SETTLE_SECONDS if settle_seconds is None else settle_seconds
     now = time.time_ns()
-    settled_before = now - int(settle * 1e9)
+    settled_before = now - int(SETTLE_SECONDS * 1e9)
     for path in sorted(p for p in inbox.rglob("*") if p.is_file()):
         rel = path.relative_to(inbox).as_posix()
         stat = path.stat()
