@@ -1,5 +1,10 @@
 """The dbt project's manifest, which defines the dbt assets: `dbt parse`, run only when the
-project's files, the `--vars` or the dbt version changed since the last parse.
+project's files or the dbt version changed since the last parse.
+
+The manifest and dbt's partial-parse state are kept beside the project (``target/``, dbt's
+own place), one for every warehouse and state folder: nothing of a warehouse enters the
+parse (the profile's plugin reads the warehouse's path when dbt connects,
+``registry/warehouse_for_dbt.py``), so a fresh warehouse does not parse the project again.
 
 Light on imports (no Dagster, no dbt), so that a command can start the parse first and
 load everything else while it runs on the other core (``start_preparing``).
@@ -16,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from registry.config import DBT_PROJECT_DIR, RegistryConfig
+from registry.config import DBT_PROJECT_DIR
 
 # dbt is installed beside this interpreter, which need not be on PATH
 # (`.venv/bin/dagster dev` started without an activated virtualenv).
@@ -26,14 +31,15 @@ DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 PARSED_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
 
 
-def dbt_vars(warehouse: str, **extra: object) -> str:
-    """The `--vars` of every dbt invocation: the warehouse file (profiles.yml) and extras."""
-    return json.dumps({"registry_warehouse": str(warehouse), **extra}, sort_keys=True)
+def dbt_vars(**values: object) -> list[str]:
+    """`--vars` for a dbt invocation that needs some (an analysis's `as_of`), else nothing.
+    Vars enter dbt's partial-parse state: an invocation with vars parses the project again."""
+    return ["--vars", json.dumps(values, sort_keys=True)] if values else []
 
 
-def manifest_target(config: RegistryConfig) -> Path:
-    """Where the prepared manifest and partial-parse state are: the state folder, not the code."""
-    return config.dbt_state_dir / "target"
+def manifest_target(project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """Where the prepared manifest and partial-parse state are: dbt's target folder."""
+    return project_dir / "target"
 
 
 def dbt_version() -> str:
@@ -43,9 +49,9 @@ def dbt_version() -> str:
     return version("dbt-core")
 
 
-def project_digest(project_dir: Path, vars_: str) -> str:
-    """SHA-256 of the dbt project's files, the parse's `--vars` and the dbt version."""
-    digest = hashlib.sha256(f"{dbt_version()}\0{vars_}\0".encode())
+def project_digest(project_dir: Path) -> str:
+    """SHA-256 of the dbt project's files and the dbt version."""
+    digest = hashlib.sha256(f"{dbt_version()}\0".encode())
     for path in sorted(p for p in project_dir.rglob("*") if p.suffix in PARSED_SUFFIXES and p.is_file()
                        and p.relative_to(project_dir).parts[0] not in ("target", "logs", "dbt_packages")):
         digest.update(f"{path.relative_to(project_dir).as_posix()}\0".encode())
@@ -53,12 +59,12 @@ def project_digest(project_dir: Path, vars_: str) -> str:
     return digest.hexdigest()
 
 
-def start_dbt_parse(project_dir: Path, target: Path, vars_: str) -> subprocess.Popen:
+def start_dbt_parse(project_dir: Path, target: Path) -> subprocess.Popen:
     """`dbt parse` of the project into ``target``, started. dbt is run directly: dagster-dbt's
     CLI resource would first ask dbt its version and set up an adapter, 3 s that a parse
     does not need."""
     return subprocess.Popen(
-        [DBT_EXECUTABLE, "parse", "--quiet", "--no-use-colors", "--vars", vars_,
+        [DBT_EXECUTABLE, "parse", "--quiet", "--no-use-colors",
          "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
          "--target-path", str(target), "--log-path", str(target)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -105,16 +111,15 @@ class Preparation:
             self.lock = None
 
 
-def start_preparing(config: RegistryConfig, project_dir: Path = DBT_PROJECT_DIR) -> Preparation:
-    """Start `dbt parse` unless the manifest in the state folder was parsed from these very
-    files, vars and dbt version. The returned preparation holds a lock until ``wait()``:
+def start_preparing(project_dir: Path = DBT_PROJECT_DIR) -> Preparation:
+    """Start `dbt parse` unless the prepared manifest was parsed from these very files and
+    dbt version. The returned preparation holds a lock until ``wait()``:
     `dagster dev` loads the code in several processes at once, one parse at a time."""
-    target = manifest_target(config)
+    target = manifest_target(project_dir)
     target.mkdir(parents=True, exist_ok=True)
-    vars_ = dbt_vars(config.warehouse)
     lock = open(target / ".parse.lock", "w")  # noqa: SIM115 - held until wait()
     fcntl.flock(lock, fcntl.LOCK_EX)
-    digest = project_digest(project_dir, vars_)
+    digest = project_digest(project_dir)
     stamp = target / "parsed-from.sha256"
     manifest = target / "manifest.json"
     if manifest.is_file() and (target / "partial_parse.msgpack").is_file() and stamp.is_file() \
@@ -123,14 +128,14 @@ def start_preparing(config: RegistryConfig, project_dir: Path = DBT_PROJECT_DIR)
         return Preparation(manifest, project_dir)
     stamp.unlink(missing_ok=True)
     try:
-        parse = start_dbt_parse(project_dir, target, vars_)
+        parse = start_dbt_parse(project_dir, target)
     except BaseException:
         lock.close()
         raise
     return Preparation(manifest, project_dir, lock=lock, parse=parse, stamp=stamp, digest=digest)
 
 
-def prepare_dbt_manifest(config: RegistryConfig) -> Path:
+def prepare_dbt_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
     """The manifest, parsed first if it is not up to date. `dagster dev` runs it at import
     (``orchestration/defs/warehouse/assets.py``); the CLI and the tests call it first."""
-    return start_preparing(config).wait()
+    return start_preparing(project_dir).wait()

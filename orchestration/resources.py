@@ -2,10 +2,12 @@
 
 - ``registry``: the configuration (paths, secret, limits);
 - ``warehouse``: connections to the warehouse file (attached as catalog ``registry``);
-- ``dbt``: the dbt CLI on the project in ``dbt_project/``, its artefacts in the state folder.
+- ``dbt``: the dbt CLI on the project in ``dbt_project/``, building the configuration's
+  warehouse; each run's artefacts in the state folder.
 """
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -13,10 +15,12 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_duckdb import DuckDBResource
 from packaging import version
+from pydantic import Field
 
 from orchestration.dbt_manifest import DBT_EXECUTABLE, dbt_version, manifest_target
 from registry import warehouse as warehouse_db
 from registry.config import DBT_PROJECT_DIR, RegistryConfig
+from registry.warehouse import WAREHOUSE_VAR
 
 # The configuration of this code location, read from the environment once, when it loads.
 CONFIG = RegistryConfig.from_env()
@@ -42,12 +46,13 @@ class WarehouseResource(DuckDBResource):
             con.close()
 
 
-def dbt_project(config: RegistryConfig) -> DbtProject:
-    """The dbt project, its manifest and partial-parse state in the state folder (not the code)."""
+def dbt_project() -> DbtProject:
+    """The dbt project, its prepared manifest and partial-parse state in its target folder
+    (the same for every warehouse: ``orchestration/dbt_manifest.py``)."""
     return DbtProject(
         project_dir=DBT_PROJECT_DIR,
         profiles_dir=DBT_PROJECT_DIR,
-        target_path=manifest_target(config),
+        target_path=manifest_target(DBT_PROJECT_DIR),
     )
 
 
@@ -59,7 +64,24 @@ class RegistryDbtCliResource(DbtCliResource):
     - it sets up a dbt adapter in this process (about 1 s), used only by its column and
       row-count fetchers; each table's post-hook logs its row count in dbt's output instead
       (``macros/row_count.sql``), since a second connection would contend with dbt for
-      the DuckDB file."""
+      the DuckDB file.
+
+    It builds ``warehouse``: dbt's process finds the file in REGISTRY_WAREHOUSE
+    (``registry/warehouse_for_dbt.py``), set here for each command it starts."""
+
+    warehouse: str = Field(description="The warehouse file that dbt's commands build.")
+
+    def cli(self, args, **kwargs):
+        # dagster-dbt hands dbt a copy of this process's environment as cli() starts it.
+        saved = os.environ.get(WAREHOUSE_VAR)
+        os.environ[WAREHOUSE_VAR] = str(self.warehouse)
+        try:
+            return super().cli(args, **kwargs)
+        finally:
+            if saved is None:
+                os.environ.pop(WAREHOUSE_VAR, None)
+            else:
+                os.environ[WAREHOUSE_VAR] = saved
 
     @cached_property
     def _cli_version(self) -> version.Version:
@@ -75,5 +97,6 @@ def resources_for(config: RegistryConfig) -> dict[str, object]:
     return {
         "registry": config,
         "warehouse": WarehouseResource(database=config.warehouse, lock_timeout_seconds=config.max_wait_seconds),
-        "dbt": RegistryDbtCliResource(project_dir=dbt_project(config), dbt_executable=DBT_EXECUTABLE),
+        "dbt": RegistryDbtCliResource(project_dir=dbt_project(), dbt_executable=DBT_EXECUTABLE,
+                                      warehouse=str(config.warehouse)),
     }

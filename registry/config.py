@@ -20,6 +20,8 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+from registry.warehouse import WAREHOUSE_VAR
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
@@ -34,7 +36,7 @@ ENV_VARS: dict[str, str] = {
     "inbox": "REGISTRY_INBOX",
     "sites": "REGISTRY_SITES",
     "mappings": "REGISTRY_MAPPINGS",
-    "warehouse": "REGISTRY_WAREHOUSE",
+    "warehouse": WAREHOUSE_VAR,
     "archive": "REGISTRY_ARCHIVE",
     "publish_dir": "REGISTRY_PUBLISH_DIR",
     "state_dir": "REGISTRY_STATE_DIR",

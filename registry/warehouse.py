@@ -18,6 +18,9 @@ from pathlib import Path
 import duckdb
 
 CATALOG = "registry"
+# The environment variable that names the warehouse file (the registry's setting, and
+# what dbt attaches: registry/warehouse_for_dbt.py).
+WAREHOUSE_VAR = "REGISTRY_WAREHOUSE"
 # How long a writer waits for another process to release the file.
 DEFAULT_LOCK_TIMEOUT_SECONDS = 60.0
 

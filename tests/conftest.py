@@ -80,14 +80,12 @@ _PREPARED: list[Path] = []
 
 
 def prepare_code_location() -> Path:
-    """`dbt parse` for the code location's own configuration (read from the environment when
-    `orchestration` was first imported): the dbt assets load from that manifest, whichever
-    configuration a test then runs with. Once per session."""
+    """`dbt parse` of the project, once per session: the dbt assets load from that manifest,
+    and every test's warehouse is built with its partial parse."""
     from orchestration.dbt_manifest import prepare_dbt_manifest
-    from orchestration.resources import CONFIG
 
     if not _PREPARED:
-        _PREPARED.append(prepare_dbt_manifest(CONFIG))
+        _PREPARED.append(prepare_dbt_manifest())
     return _PREPARED[0]
 
 

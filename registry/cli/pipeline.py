@@ -90,7 +90,7 @@ class Session:
         try:
             # The dbt assets are built from the manifest when their module is imported: a
             # parse, if one is needed, runs on the other core while the rest loads.
-            manifest = start_preparing(config)
+            manifest = start_preparing()
             self._start(config)
             if manifest.parsing:
                 for module in WARM_WHILE_PARSING:

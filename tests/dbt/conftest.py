@@ -1,7 +1,6 @@
 """One `dbt parse` + `dbt build` of the project on the landing fixture, shared by the tests."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from registry import warehouse as warehouse_db
+from registry.warehouse import WAREHOUSE_VAR
 from tests.dbt.landing_fixture import build_landing
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -18,10 +18,9 @@ DBT = Path(sys.executable).parent / "dbt"
 
 
 def run_dbt(args: list[str], warehouse: Path, tmp: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", WAREHOUSE_VAR: str(warehouse)}
     cmd = [str(DBT), *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-           "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
-           "--vars", json.dumps({"registry_warehouse": str(warehouse)})]
+           "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tmp)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from registry.config import DBT_PROJECT_DIR
+from registry.warehouse import WAREHOUSE_VAR
 
 pytestmark = pytest.mark.slow
 
@@ -16,9 +18,8 @@ pytestmark = pytest.mark.slow
 def test_dbt_docs_generate_describes_every_model_and_column(default_run, tmp_path):
     out = subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "docs", "generate", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path),
-         "--vars", json.dumps({"registry_warehouse": str(default_run.warehouse)})],
-        capture_output=True, text=True,
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path)],
+        capture_output=True, text=True, env={**os.environ, WAREHOUSE_VAR: str(default_run.warehouse)},
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert (tmp_path / "index.html").is_file()

@@ -194,3 +194,13 @@ def test_every_dbt_table_shows_its_row_count_and_no_view_claims_one(default_run)
                 continue
             rows = query(default_run, f'select count(*) as n from "{row.schema_name}"."{row.table_name}"')
             assert metadata["dagster/row_count"].value == int(rows["n"][0]), row
+
+
+def test_the_dbt_build_reuses_the_prepared_parse(default_run):
+    """The run's warehouse is new, yet its `dbt build` takes the project's prepared partial
+    parse: the warehouse's path is not part of what dbt parses."""
+    logs = sorted(default_run.config.dbt_state_dir.glob("runs/*/dbt.log"))
+    assert logs, "no dbt log in the run's state folder"
+    log = logs[-1].read_text()
+    assert "Unable to do partial parsing" not in log, log[:3000]
+    assert "Partial parsing enabled" in log, log[:3000]

@@ -88,8 +88,7 @@ def test_jobs_schedule_and_sensors(defs):
 def test_dbt_parse_is_clean(tmp_path):
     out = subprocess.run(
         [str(BIN / "dbt"), "parse", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
-         "--target-path", str(tmp_path), "--log-path", str(tmp_path),
-         "--vars", json.dumps({"registry_warehouse": ":memory:"})],
+         "--target-path", str(tmp_path), "--log-path", str(tmp_path)],
         cwd=PROJECT_ROOT, capture_output=True, text=True,
     )
     assert out.returncode == 0, out.stdout + out.stderr

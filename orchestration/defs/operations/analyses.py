@@ -39,7 +39,7 @@ def as_of_publish(context: dg.OpExecutionContext, config: AsOfConfig, dbt: DbtCl
                   registry: RegistryConfig, warehouse: WarehouseResource) -> dg.Output:
     date = as_of_date(config.as_of)
     folder = run_folder(registry, context.run.run_id)
-    args = dbt_args(registry, "build", folder, as_of=date)
+    args = dbt_args("build", folder, as_of=date)
     dbt.cli([*args, "--select", "tag:as_of_scoped"], target_path=folder, raise_on_error=True).wait()
     suffix = "_as_of_" + date.replace("-", "")
     swaps = {schema: schema + suffix for schema in AS_OF_SCHEMAS}

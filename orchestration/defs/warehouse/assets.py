@@ -2,7 +2,7 @@
 
 Each run's dbt artefacts and logs go to a folder of its own under the state
 folder (``<state>/dbt/runs/``), of which the newest few are kept; the run reuses
-the partial parse of the project's prepared manifest.
+the partial parse of the project's prepared manifest (one for every warehouse).
 """
 
 import datetime as dt
@@ -16,21 +16,17 @@ from dagster_dbt.dbt_project import using_dagster_dev
 
 from orchestration.dbt_manifest import dbt_vars, prepare_dbt_manifest
 from orchestration.defs.warehouse.translator import RegistryDbtTranslator
-from orchestration.resources import (
-    CONFIG,
-    WAREHOUSE_POOL,
-    dbt_project,
-)
+from orchestration.resources import WAREHOUSE_POOL, dbt_project
 from registry.config import RegistryConfig
 
-DBT_PROJECT = dbt_project(CONFIG)
+DBT_PROJECT = dbt_project()
 # Runs' dbt folders kept under <state>/dbt/runs (older ones are removed).
 KEEP_DBT_RUN_FOLDERS = 5
 
 # Under `dagster dev`, parse the project when the code loads (the manifest defines the
 # assets); `registry run`, the tests and CI call prepare_dbt_manifest themselves first.
 if using_dagster_dev():
-    prepare_dbt_manifest(CONFIG)
+    prepare_dbt_manifest()
 
 
 def run_folder(registry: RegistryConfig, run_id: str) -> Path:
@@ -44,9 +40,9 @@ def run_folder(registry: RegistryConfig, run_id: str) -> Path:
     return folder
 
 
-def dbt_args(registry: RegistryConfig, command: str, folder: Path, **vars_: object) -> list[str]:
+def dbt_args(command: str, folder: Path, **vars_: object) -> list[str]:
     # dbt's unit tests test the SQL, not the data: pytest runs them (tests/dbt), a build does not.
-    args = [command, "--vars", dbt_vars(registry.warehouse, **vars_), "--log-path", str(folder), "--no-use-colors",
+    args = [command, *dbt_vars(**vars_), "--log-path", str(folder), "--no-use-colors",
             "--exclude-resource-type", "unit_test"]
     parsed = DBT_PROJECT.target_path / "partial_parse.msgpack"
     if parsed.is_file():
@@ -65,7 +61,7 @@ def registry_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
     folder = run_folder(registry, context.run.run_id)
     # The op context: given the asset context, dagster-dbt reads its deprecated
     # `context.op` when it computes the run's dbt selection.
-    invocation = dbt.cli(dbt_args(registry, "build", folder), target_path=folder,
+    invocation = dbt.cli(dbt_args("build", folder), target_path=folder,
                          context=context.op_execution_context)
     # Each event goes to Dagster as dbt reports it, so that Dagster stores it on this core
     # while dbt builds on the other. A table's row count comes from dbt's own output (the
