@@ -146,8 +146,8 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
-    """`dbt parse` for the code location's configuration (the environment's), as the CLI
-    and CI do before the definitions are imported; the manifest's path."""
+    """`dbt parse` of the project, as the CLI and CI do before the definitions are
+    imported; the manifest's path."""
     return prepare_code_location()
 
 

@@ -49,7 +49,6 @@ from importlib import resources
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 
 ALL = "All"
 REGION = "region"
@@ -421,6 +420,8 @@ def intervals(model: Model, unknown: set[CellKey], targets: list[CellKey],
                     b_ub.append(const)
             systems[root] = (col, len(variables), a_eq, b_eq, a_ub, b_ub)
         col, n, a_eq, b_eq, a_ub, b_ub = systems[root]
+        from scipy.optimize import linprog  # where used: see registry/marts/stats.py
+
         bounds = []
         for sign in (1.0, -1.0):
             c = np.zeros(n)

@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from registry.marts.stats import kaplan_meier, km_median, paired_tests, wilson_interval
+from registry.marts.stats import (
+    Z95,
+    kaplan_meier,
+    km_median,
+    paired_tests,
+    wilson_interval,
+)
 
 
 def test_wilson_matches_scipy_for_the_paper_infection_rate():
@@ -63,3 +69,7 @@ def test_kaplan_meier_without_deaths_is_empty():
     km = kaplan_meier([3, 4], [0, 0])
     assert km["days_since_implant"].size == 0
     assert np.isnan(km_median(km["days_since_implant"], km["survival"])[0])
+
+
+def test_z95_is_scipys_normal_quantile():
+    assert Z95 == float(sps.norm.ppf(0.975))

@@ -106,12 +106,26 @@ def test_dagster_validates_the_workspace(defs, tmp_path):
 
 
 def test_nothing_is_written_when_the_definitions_are_imported(tmp_path, dbt_manifest):
-    """Importing the code location creates no folder and changes no environment variable."""
+    """Importing the code location creates no folder (not even the state folder, since the
+    prepared manifest serves every warehouse), changes no environment variable and loads
+    neither scipy nor matplotlib: the steps that use them import them (a run, while dbt
+    builds), so that every process that loads the code location starts sooner."""
     root = tmp_path / "fresh"
     env = {**os.environ, "REGISTRY_WAREHOUSE": str(root / "w" / "registry.duckdb"),
-           "REGISTRY_STATE_DIR": str(dbt_manifest.parents[2]), "REGISTRY_PUBLISH_DIR": str(root / "p")}
-    code = ("import os; before = dict(os.environ); import orchestration.definitions; "
-            "assert dict(os.environ) == before, 'environment changed'")
+           "REGISTRY_PUBLISH_DIR": str(root / "p")}
+    env.pop("REGISTRY_STATE_DIR", None)
+    code = ("import os, sys; before = dict(os.environ); import orchestration.definitions; "
+            "assert dict(os.environ) == before, 'environment changed'; "
+            "loaded = [m for m in ('scipy', 'matplotlib') if m in sys.modules]; "
+            "assert not loaded, f'loaded with the code location: {loaded}'")
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-3000:]
     assert not root.exists()
+
+
+def test_imports_on_the_side_are_made_and_a_failing_one_is_left_to_its_step():
+    from orchestration.defs.warehouse.assets import import_on_the_side
+
+    sys.modules.pop("colorsys", None)
+    import_on_the_side(["registry_no_such_module", "colorsys"]).join(timeout=30)
+    assert "colorsys" in sys.modules and "registry_no_such_module" not in sys.modules

@@ -6,8 +6,11 @@ the partial parse of the project's prepared manifest (one for every warehouse).
 """
 
 import datetime as dt
+import importlib
 import re
 import shutil
+import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import dagster as dg
@@ -22,6 +25,11 @@ from registry.config import RegistryConfig
 DBT_PROJECT = dbt_project()
 # Runs' dbt folders kept under <state>/dbt/runs (older ones are removed).
 KEEP_DBT_RUN_FOLDERS = 5
+# Libraries the marts and the publish import where they use them (registry/marts/stats.py,
+# disclosure_audit.py, registry/publish/report/figures.py), so that the code location loads
+# without them; a run imports them while dbt builds (about 1 s).
+LIBRARIES_OF_LATER_STEPS = ("scipy.stats", "scipy.optimize", "matplotlib.figure",
+                            "matplotlib.backends.backend_svg")
 
 # Under `dagster dev`, parse the project when the code loads (the manifest defines the
 # assets); `registry run`, the tests and CI call prepare_dbt_manifest themselves first.
@@ -59,6 +67,7 @@ def dbt_args(command: str, folder: Path, **vars_: object) -> list[str]:
 def registry_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, registry: RegistryConfig):
     """`dbt build`: seeds, models and their tests, in dependency order."""
     folder = run_folder(registry, context.run.run_id)
+    import_on_the_side(LIBRARIES_OF_LATER_STEPS)
     # The op context: given the asset context, dagster-dbt reads its deprecated
     # `context.op` when it computes the run's dbt selection.
     invocation = dbt.cli(dbt_args("build", folder), target_path=folder,
@@ -79,6 +88,21 @@ def registry_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
             if isinstance(event, dg.Output) and unique_id in rows:
                 event = event.with_metadata({**event.metadata, "dagster/row_count": rows[unique_id]})
             yield event
+
+
+def import_on_the_side(modules: Iterable[str]) -> threading.Thread:
+    """Import ``modules`` in a thread of their own: while dbt builds, this process mostly
+    waits for dbt's output, so the imports cost the later steps nothing."""
+    def run() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - the step that uses the module imports it again and says why
+                pass
+
+    thread = threading.Thread(target=run, name="import-on-the-side", daemon=True)
+    thread.start()
+    return thread
 
 
 ROW_COUNT_LINE = re.compile(r"row count of (\S+): (\d+)$")

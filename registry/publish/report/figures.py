@@ -23,15 +23,17 @@ from __future__ import annotations
 import functools
 import io
 import re
+from typing import TYPE_CHECKING
 
-import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from registry.marts.stats import kaplan_meier
 
 from .. import present
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 DAYS_PER_MONTH = 30.4375
 PALETTE = ["#1f4e79", "#d9822b", "#3a8d5c", "#b33a3a", "#7a5ea8", "#6b6b6b"]
@@ -43,6 +45,8 @@ FONT = {"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "xtick.labe
 
 def to_svg(fig: Figure, prefix: str, title: str) -> str:
     """The figure as an ``<svg>`` element: no XML prolog, ids prefixed, scalable."""
+    import matplotlib
+
     buffer = io.StringIO()
     with matplotlib.rc_context({**FONT, "svg.hashsalt": prefix}):
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
@@ -69,6 +73,8 @@ def _text(value: str) -> str:
 
 
 def _figure(width: float, height: float) -> Figure:
+    from matplotlib.figure import Figure
+
     return Figure(figsize=(width, height), layout="constrained")
 
 
@@ -77,6 +83,10 @@ def _styled(draw):
     style when they are created, so the whole drawing runs in the context."""
     @functools.wraps(draw)
     def wrapper(*args, **kwargs):
+        # matplotlib is imported where it is used: the code location loads without it, and
+        # a run imports it while dbt builds (orchestration/defs/warehouse/assets.py).
+        import matplotlib
+
         with matplotlib.rc_context(FONT):
             return draw(*args, **kwargs)
     return wrapper
