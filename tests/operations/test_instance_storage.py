@@ -86,6 +86,20 @@ def test_a_run_opens_a_few_connections_not_one_an_event(home, monkeypatch):
         assert dg.materialize([first], instance=instance).success
 
 
+def test_the_asset_table_schema_is_read_once_not_per_event(home, monkeypatch):
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    asked = []
+    real = SqliteEventLogStorage._has_asset_key_col_on_connection
+    monkeypatch.setattr(SqliteEventLogStorage, "_has_asset_key_col_on_connection",
+                        lambda self, conn, name: asked.append(name) or real(self, conn, name))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        for _ in range(3):
+            assert dg.materialize([first, second], instance=instance).success
+        assert instance.get_latest_materialization_event(dg.AssetKey("second")) is not None
+        assert 1 <= len(asked) <= 2, asked  # six materializations stored
+
+
 def test_the_instance_starts_queued_runs_within_a_second_four_at_most_one_writer_step(home):
     """The instance settings `registry run` and `dagster dev` share (orchestration/dagster.yaml)."""
     with dg.DagsterInstance.from_config(str(home)) as instance:
