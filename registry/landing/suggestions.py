@@ -93,8 +93,6 @@ def suggest_headers(rows: Iterable[Mapping], top: int | None = None,
     top = int(top if top is not None else vocab.setting("suggestion_candidates"))
     floor = float(min_score if min_score is not None else vocab.setting("suggestion_min_score"))
     out: list[dict] = []
-    # The same header turns up at many sites: what its name suggests is worked out once.
-    by_name: dict[tuple[str, str], list[tuple[str, float, str]]] = {}
     for row in rows:
         kind, header = row["sheet_kind"], str(row.get("header") or "")
         scores: dict[str, list[tuple[float, str]]] = {}
@@ -103,9 +101,7 @@ def suggest_headers(rows: Iterable[Mapping], top: int | None = None,
             if target and target in (*known_fields(kind), TARGET_IDENTIFIER):
                 scores.setdefault(target, []).append((min(score, 100.0), evidence))
 
-        if (kind, header) not in by_name:
-            by_name[kind, header] = _name_scores(kind, header)
-        for target, score, evidence in by_name[kind, header]:
+        for target, score, evidence in _name_scores(kind, header):
             add(target, score, evidence)
         for cand in _candidates(row.get("candidates")):
             if cand.get("method") == "values" and cand.get("target"):
@@ -128,7 +124,10 @@ def suggest_headers(rows: Iterable[Mapping], top: int | None = None,
     return out
 
 
-def _name_scores(kind: str, header: str) -> list[tuple[str, float, str]]:
+# The same header turns up at many sites, and a run asks twice (the header check, then the
+# site feedback): what a name suggests is worked out once per process.
+@lru_cache(maxsize=8192)
+def _name_scores(kind: str, header: str) -> tuple[tuple[str, float, str], ...]:
     """(target, score, evidence) that a header's name alone suggests: its spelling against
     the synonyms, its words against the keyword sets, closely spelt words."""
     vocab = vocabulary()
@@ -148,7 +147,7 @@ def _name_scores(kind: str, header: str) -> list[tuple[str, float, str]]:
                 found.append((target, 90 if match.winner is cand else 75, f"words {' '.join(cand.words)!r}"))
         for target, (score, evidence) in _fuzzy_words(tokens, kind).items():
             found.append((target, score * 0.9, evidence))
-    return found
+    return tuple(found)
 
 
 def _similarity(a: str, b: str, **_) -> float:
