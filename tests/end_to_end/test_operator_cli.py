@@ -7,7 +7,6 @@ import csv
 import hashlib
 import io
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -93,15 +92,20 @@ def test_a_shrinking_cut_is_held_until_released(operated):
     cli(operated, "run")
 
 
+def next_cut(operated, site: str, data_cut: str) -> Path:
+    """A later cut of the site's current workbook: other bytes, the same patients."""
+    new_cut = operated.inbox / site / f"{site} next {data_cut}.xlsx"
+    workbook = openpyxl.load_workbook(operated.inbox / site / current_files(operated)[site])
+    workbook.worksheets[0].append([f"Total: cut of {data_cut}"])
+    workbook.save(new_cut)
+    return new_cut
+
+
 def test_a_site_of_one_country_is_loaded_built_and_published_in_one_run(operated):
     import dagster as dg
 
     site = "US-001"
-    new_cut = operated.inbox / site / f"{site} next 2017-09-30.xlsx"
-    shutil.copy(operated.inbox / site / current_files(operated)[site], new_cut)
-    workbook = openpyxl.load_workbook(new_cut)
-    workbook.worksheets[0].append(["Total: September cut"])  # other bytes, same patients
-    workbook.save(new_cut)
+    new_cut = next_cut(operated, site, "2017-09-30")
     home = str(operated.root / "dagster_home")
     with dg.DagsterInstance.from_config(home) as instance:
         before = {r.run_id for r in instance.get_runs()}
@@ -124,11 +128,7 @@ def test_every_publish_is_kept_and_listed(operated):
 def test_as_of_analysis_reproduces_the_paper_after_later_cuts_arrive(operated):
     """DE-001 sent a later (released) cut above; two more sites send one now."""
     for site in ("US-001", "BR-002"):
-        current = operated.inbox / site / current_files(operated)[site]
-        shutil.copy(current, operated.inbox / site / f"{site} next 2017-10-31.xlsx")
-        workbook = openpyxl.load_workbook(operated.inbox / site / f"{site} next 2017-10-31.xlsx")
-        workbook.worksheets[0].append(["Total: later cut"])  # other bytes, same patients
-        workbook.save(operated.inbox / site / f"{site} next 2017-10-31.xlsx")
+        next_cut(operated, site, "2017-10-31")
     cli(operated, "run")
     assert current_files(operated)["US-001"] == "US-001 next 2017-10-31.xlsx"
     out = cli(operated, "run", "--as-of", "2017-07-31").stdout
