@@ -7,7 +7,6 @@
 """
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -19,7 +18,7 @@ from pydantic import Field
 
 from orchestration.dbt_manifest import DBT_EXECUTABLE, dbt_version, manifest_target
 from registry import warehouse as warehouse_db
-from registry.config import DBT_PROJECT_DIR, RegistryConfig
+from registry.config import DBT_PROJECT_DIR, RegistryConfig, set_environment
 from registry.warehouse import WAREHOUSE_VAR
 
 # The configuration of this code location, read from the environment once, when it loads.
@@ -73,15 +72,8 @@ class RegistryDbtCliResource(DbtCliResource):
 
     def cli(self, args, **kwargs):
         # dagster-dbt hands dbt a copy of this process's environment as cli() starts it.
-        saved = os.environ.get(WAREHOUSE_VAR)
-        os.environ[WAREHOUSE_VAR] = str(self.warehouse)
-        try:
+        with set_environment({WAREHOUSE_VAR: str(self.warehouse)}):
             return super().cli(args, **kwargs)
-        finally:
-            if saved is None:
-                os.environ.pop(WAREHOUSE_VAR, None)
-            else:
-                os.environ[WAREHOUSE_VAR] = saved
 
     @cached_property
     def _cli_version(self) -> version.Version:

@@ -14,7 +14,8 @@ setting the contract's variables (section 6) is enough on a server.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -195,3 +196,18 @@ class RegistryConfig(dg.ConfigurableResource):
         out = {ENV_VARS[name]: str(getattr(self, name)) for name in ENV_VARS if name != "pseudonym_key"}
         out[PSEUDONYM_KEY_VAR] = self.secret_key()
         return out
+
+
+@contextmanager
+def set_environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the block, then put back what was there."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

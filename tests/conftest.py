@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from registry.config import ENV_VARS, RegistryConfig
+from registry.config import ENV_VARS, RegistryConfig, set_environment
 
 TEST_PSEUDONYM_KEY = "test-pseudonym-key"
 
@@ -61,21 +60,6 @@ def config_for(root: Path, **overrides: object) -> RegistryConfig:
     return RegistryConfig.from_env(env)
 
 
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for the block, then put back what was there."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 _PREPARED: list[Path] = []
 
 
@@ -94,7 +78,7 @@ def execute(config: RegistryConfig, dagster_home: Path, extra_env: dict[str, str
     from registry.cli.pipeline import run_pipeline
 
     prepare_code_location()
-    with environment({**config.environment(), **(extra_env or {}), "DAGSTER_HOME": str(dagster_home)}):
+    with set_environment({**config.environment(), **(extra_env or {}), "DAGSTER_HOME": str(dagster_home)}):
         return run_pipeline(RegistryConfig.from_env(dict(os.environ)))
 
 
@@ -177,7 +161,7 @@ def pipeline():
     """The helpers above, for tests that run the pipeline themselves (a conftest is
     not importable by name: several test folders have one)."""
     return SimpleNamespace(run_in=run_in, execute=execute, rerun=rerun, config_for=config_for,
-                           environment=environment)
+                           environment=set_environment)
 
 
 @pytest.fixture(scope="session")
