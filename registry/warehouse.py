@@ -34,6 +34,13 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in text or "conflicting" in text or "being used" in text
 
 
+def attach_statement(path: Path | str, *, read_only: bool = False) -> str:
+    """The ATTACH of the warehouse file under the catalog ``registry`` (also dbt's, through
+    registry/warehouse_for_dbt.py)."""
+    quoted = str(path).replace("'", "''")
+    return f"ATTACH '{quoted}' AS {CATALOG}" + (" (READ_ONLY)" if read_only else "")
+
+
 def connect(path: Path | str, *, read_only: bool = False,
             lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
             config: dict | None = None) -> duckdb.DuckDBPyConnection:
@@ -41,14 +48,12 @@ def connect(path: Path | str, *, read_only: bool = False,
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    quoted = str(path).replace("'", "''")
-    mode = " (READ_ONLY)" if read_only else ""
     deadline = time.monotonic() + lock_timeout
     delay = 0.1
     while True:
         con = duckdb.connect(":memory:", config=config or {})
         try:
-            con.execute(f"ATTACH '{quoted}' AS {CATALOG}{mode}")
+            con.execute(attach_statement(path, read_only=read_only))
             con.execute(f"USE {CATALOG}")
             return con
         except duckdb.Error as exc:

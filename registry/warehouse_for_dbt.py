@@ -14,7 +14,7 @@ import os
 from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
 
-from registry.warehouse import CATALOG, WAREHOUSE_VAR
+from registry.warehouse import WAREHOUSE_VAR, attach_statement
 
 
 class Plugin(BasePlugin):
@@ -23,7 +23,6 @@ class Plugin(BasePlugin):
         if not path:
             raise RuntimeError(f"dbt needs {WAREHOUSE_VAR}: the warehouse file to build "
                                "(the registry's commands and Dagster set it)")
-        quoted = path.replace("'", "''")
         # Attached before the profile's `attach:` list, whose `registry` entry is then a no-op
         # (dbt-duckdb attaches IF NOT EXISTS); that entry only tells dbt the catalog exists.
-        conn.execute(f"ATTACH '{quoted}' AS {CATALOG}")
+        conn.execute(attach_statement(path))
