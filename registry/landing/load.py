@@ -31,7 +31,13 @@ from registry.landing.limits import (
 )
 from registry.landing.mappings import Mappings, read_mappings
 from registry.landing.pseudonym import patient_key_params, patient_key_sql
-from registry.landing.reading import FileOutcome, ReadBatch, ReaderSettings, ReadTask, read_deliveries
+from registry.landing.reading import (
+    FileOutcome,
+    ReadBatch,
+    ReaderSettings,
+    ReadTask,
+    read_deliveries,
+)
 from registry.landing.recognition import vocabulary
 from registry.landing.schema import SHEET_FIELDS, ensure_landing_schema
 from registry.landing.screening import screen_label
@@ -154,59 +160,92 @@ _LANDED_TABLES = (*SHEET_FIELDS, "note_rows", "sheet_loads", "unknown_columns")
 RELANDABLE_REASONS = ("missing_required_column", "ambiguous_column", "no_patients_sheet")
 
 
+# Rows held before they are inserted: a few inserts per load rather than several per read
+# batch (each insert has a fixed cost of milliseconds), while memory stays bounded.
+FLUSH_ROWS = 250_000
+
+
 class _Writer:
-    """Writes read batches into the landing tables: one insert per table and batch.
+    """Writes read batches into the landing tables: batches are gathered up to ``FLUSH_ROWS``
+    rows, then inserted with one statement per table.
 
     Lineage (site, file, SHA-256, data cut) comes from landing.deliveries by delivery id;
     the patient key is computed by DuckDB from the site and the reference (``pseudonym``)."""
 
     def __init__(self, con, load_id: str, key_params: dict[str, bytes]):
         self.con, self.load_id, self.key_params = con, load_id, key_params
+        self._rows: dict[str, list[pa.Table]] = {}
+        self._sheets: list[pa.Table] = []
+        self._n_sheets = self._n_rows = 0
+        self._loads: list[dict] = []
+        self._profiles: list[dict] = []
 
     def delete(self, delivery_ids: list[str]) -> None:
         """Remove the landed rows of deliveries landed again."""
         if delivery_ids:
+            self.flush()
             for table in _LANDED_TABLES:
                 self.con.execute(f"DELETE FROM landing.{table} WHERE delivery_id IN (SELECT unnest(?::VARCHAR[]))",
                                  [delivery_ids])
 
     def write(self, batch: ReadBatch, delivery_ids: set[str]) -> None:
-        """Insert the rows, notes, sheet loads and unknown-column profiles of the batch's files
-        in ``delivery_ids`` (accepted files to land)."""
+        """Land the rows, notes, sheet loads and unknown-column profiles of the batch's files in
+        ``delivery_ids`` (accepted files): gathered, inserted when enough rows wait (``flush``)."""
         if not delivery_ids:
             return
-        con = self.con
         keep = pc.is_in(batch.sheets.column("delivery_id"), pa.array(sorted(delivery_ids), pa.string()))
-        con.register("_sheets", batch.sheets.filter(keep))
-        try:
-            for kind, rows in batch.rows.items():
-                present = set(rows.column_names)
-                fields = ", ".join(f'r."{f}"' if f in present else "NULL" for f in SHEET_FIELDS[kind])
-                key = patient_key_sql("d.site_id", "r.patient_ref") if "patient_ref" in present else "NULL"
-                con.register("_rows", rows)
-                try:
-                    con.execute(
-                        f"INSERT INTO landing.{kind} SELECT $load_id, s.delivery_id, d.site_id, d.file_name, "
-                        f"s.sheet_name, r.source_row, d.file_sha256, d.data_cut, {key}, {fields} "
-                        "FROM _rows r JOIN _sheets s USING (_sheet) JOIN landing.deliveries d USING (delivery_id) "
-                        "WHERE r.row_class = 'data' ORDER BY r._sheet, r.source_row",
-                        {"load_id": self.load_id, **self.key_params},
-                    )
-                    con.execute(
-                        "INSERT INTO landing.note_rows SELECT s.delivery_id, s.sheet_name, r.source_row, r.note_text "
-                        "FROM _rows r JOIN _sheets s USING (_sheet) WHERE r.row_class = 'note' "
-                        "ORDER BY r._sheet, r.source_row"
-                    )
-                finally:
-                    con.unregister("_rows")
-        finally:
-            con.unregister("_sheets")
-        loads, profiles = [], []
+        offset = pa.scalar(self._n_sheets, pa.int32())  # sheet indexes are the batch's own
+        sheets = batch.sheets.filter(keep)
+        self._sheets.append(sheets.set_column(0, "_sheet", pc.add(sheets.column("_sheet"), offset)))
+        self._n_sheets += batch.sheets.num_rows
+        for kind, rows in batch.rows.items():
+            rows = rows.set_column(rows.column_names.index("_sheet"), "_sheet", pc.add(rows.column("_sheet"), offset))
+            self._rows.setdefault(kind, []).append(rows)
+            self._n_rows += rows.num_rows
+        self._records(batch, delivery_ids)
+        if self._n_rows >= FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Insert what is gathered: one statement per landing table."""
+        con = self.con
+        if self._sheets:
+            con.register("_sheets", pa.concat_tables(self._sheets))
+            try:
+                for kind, tables in self._rows.items():
+                    rows = pa.concat_tables(tables, promote_options="default")
+                    present = set(rows.column_names)
+                    fields = ", ".join(f'r."{f}"' if f in present else "NULL" for f in SHEET_FIELDS[kind])
+                    key = patient_key_sql("d.site_id", "r.patient_ref") if "patient_ref" in present else "NULL"
+                    con.register("_rows", rows)
+                    try:
+                        con.execute(
+                            f"INSERT INTO landing.{kind} SELECT $load_id, s.delivery_id, d.site_id, d.file_name, "
+                            f"s.sheet_name, r.source_row, d.file_sha256, d.data_cut, {key}, {fields} "
+                            "FROM _rows r JOIN _sheets s USING (_sheet) JOIN landing.deliveries d USING (delivery_id) "
+                            "WHERE r.row_class = 'data' ORDER BY r._sheet, r.source_row",
+                            {"load_id": self.load_id, **self.key_params},
+                        )
+                        con.execute(
+                            "INSERT INTO landing.note_rows SELECT s.delivery_id, s.sheet_name, r.source_row, "
+                            "r.note_text FROM _rows r JOIN _sheets s USING (_sheet) WHERE r.row_class = 'note' "
+                            "ORDER BY r._sheet, r.source_row"
+                        )
+                    finally:
+                        con.unregister("_rows")
+            finally:
+                con.unregister("_sheets")
+        _insert_records(con, "sheet_loads", self._loads, _SHEET_LOAD_TYPES)
+        _insert_records(con, "unknown_columns", self._profiles, _PROFILE_TYPES)
+        self._rows, self._sheets, self._n_rows, self._loads, self._profiles = {}, [], 0, [], []
+
+    def _records(self, batch: ReadBatch, delivery_ids: set[str]) -> None:
+        """The sheet loads and unknown-column profiles of the batch's landed files."""
         for file in batch.files:
             if file.task.delivery_id not in delivery_ids:
                 continue
             for kind, sheet in file.sheets.items():
-                loads.append({
+                self._loads.append({
                     "delivery_id": file.task.delivery_id, "sheet_kind": kind, "sheet_name": sheet.name,
                     "header_row": sheet.header_row, "rows_read": sheet.rows_read, "data_rows": sheet.data_rows,
                     "blank_rows": sheet.blank_rows, "note_rows": sheet.note_rows,
@@ -214,7 +253,7 @@ class _Writer:
                     "identifier_columns_dropped": _json(sheet.identifier_columns),
                     "ambiguous_columns": _json(sheet.ambiguous_columns), "recognition": _json(sheet.recognition),
                 })
-                profiles += [{
+                self._profiles += [{
                     "delivery_id": file.task.delivery_id, "site_id": file.task.site_id, "sheet_kind": kind,
                     "sheet_name": sheet.name, "position": p["position"], "header": p["header"],
                     "status": p["status"], "candidates": _json(p["candidates"]), "n_values": p["n_values"],
@@ -222,8 +261,6 @@ class _Writer:
                     "max_length": p["max_length"], "share_numeric": p["share_numeric"],
                     "share_date_like": p["share_date_like"], "load_id": self.load_id,
                 } for p in sheet.profiles]
-        _insert_records(con, "sheet_loads", loads, _SHEET_LOAD_TYPES)
-        _insert_records(con, "unknown_columns", profiles, _PROFILE_TYPES)
 
 
 _SHEET_LOAD_TYPES = {"header_row": pa.int32(), "rows_read": pa.int32(), "data_rows": pa.int32(),
@@ -447,6 +484,7 @@ def load_sites(con, *, inbox: Path | None, load_id: str, pseudonym_key: str, sit
                     updates.append(_status_update(file, "superseded", None, version))
             writer.delete(replace)
             writer.write(batch, write)
+        writer.flush()
         _update_deliveries(con, [u for u in updates if not u.get("keep")])
         _set_versions(con, [(u["delivery_id"], u["recognition_version"]) for u in updates if u.get("keep")])
         by_id = {d["delivery_id"]: d for d in new}

@@ -376,12 +376,25 @@ class Recognizer:
         """Row (0-based) with the most recognised headers among those naming patient_ref; ties: first."""
         best, best_score = None, -1
         for i, cells in enumerate(head):
-            guesses = [self.guess(kind, cell) for cell in cells if cell is not None]
-            if not any(g.names("patient_ref") for g in guesses):
+            filled = [cell for cell in cells if cell is not None]
+            # Once a header is found, a row is guessed only while it can still score more:
+            # the data rows below it (most of the 15) stop after a few undecided cells.
+            undecided_allowed = len(filled) - best_score - 1
+            if undecided_allowed < 0:
                 continue
-            score = sum(g.decided for g in guesses)
-            if score > best_score:
-                best, best_score = i, score
+            score, names_ref = 0, False
+            for cell in filled:
+                guess = self.guess(kind, cell)
+                if guess.decided:
+                    score += 1
+                else:
+                    undecided_allowed -= 1
+                    if undecided_allowed < 0:
+                        break
+                names_ref = names_ref or guess.names("patient_ref")
+            else:
+                if names_ref and score > best_score:
+                    best, best_score = i, score
         return best
 
     def recognise(self, kind: str, headers: Sequence[object], columns: Sequence[pa.ChunkedArray],

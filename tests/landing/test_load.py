@@ -359,9 +359,10 @@ def _landed(con) -> dict[str, list[tuple]]:
 def test_reading_in_worker_processes_lands_exactly_what_one_process_lands(settings, sites_csv, tmp_path,
                                                                           monkeypatch):
     """The parallel path (batches of files read in worker processes, rows classified per batch)
-    and the single-process path land the same rows, notes, sheet loads, profiles and statuses."""
+    and the single-process path land the same rows, notes, sheet loads, profiles and statuses;
+    so do batches gathered into one insert and batches inserted one by one."""
     from registry import warehouse as warehouse_db
-    from registry.landing import load_sites, reading, register_sites
+    from registry.landing import load, load_sites, reading, register_sites
 
     build_first_inbox(settings.inbox)
     for rel, workbook in (("US-001/US-001 export 2017-03-31.xlsx", wbs.us_workbook()),
@@ -371,14 +372,15 @@ def test_reading_in_worker_processes_lands_exactly_what_one_process_lands(settin
     monkeypatch.setattr(reading, "MIN_FILES_FOR_WORKERS", 1)
     monkeypatch.setattr(reading, "MAX_BATCH_FILES", 2)  # several batches, several sheets per batch
     landed = {}
-    for workers in (1, 2):
-        with warehouse_db.connect(tmp_path / f"w{workers}.duckdb") as con:
+    for workers, flush_rows in ((1, load.FLUSH_ROWS), (2, load.FLUSH_ROWS), ("2, each batch inserted", 1)):
+        monkeypatch.setattr(load, "FLUSH_ROWS", flush_rows)
+        with warehouse_db.connect(tmp_path / f"w{len(landed)}.duckdb") as con:
             load_site_master(con, sites_csv)
             sites = [s for (s,) in con.execute("SELECT site_id FROM landing.site_master").fetchall()]
             register_sites(con, settings.inbox, sites, "load-1")
             reports = load_sites(con, inbox=settings.inbox, load_id="load-1", pseudonym_key=TEST_KEY,
-                                 workers=workers)
+                                 workers=2 if flush_rows == 1 else workers)
             landed[workers] = _landed(con)
             assert sum(len(r.files_loaded) for r in reports.values()) == 4
-    assert landed[1] == landed[2]
+    assert landed[1] == landed[2] == landed["2, each batch inserted"]
     assert len(landed[2]["patients"]) > 0 and len(landed[2]["note_rows"]) > 0

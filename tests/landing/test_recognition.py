@@ -217,3 +217,32 @@ def test_recognition_never_raises_on_arbitrary_headers_and_values(kind, headers,
 def test_term_words_never_raise_and_return_a_code_of_the_concept_or_nothing(concept, term):
     code = code_lists().code_by_words(concept, term)
     assert code is None or code in code_lists().codes[concept]
+
+
+# Header-like and value-like cells: words of the shipped dictionary (patient_ref among them),
+# unknown words, numbers and blanks, so that rows compete on both conditions of a header.
+_HEADERS = header_index()["patients"]
+_REF_WORDS = sorted(n for n, e in _HEADERS.items() if e.field == "patient_ref")
+_HEADER_WORDS = sorted(_HEADERS)
+head_cell = st.one_of(st.none(), st.sampled_from(_REF_WORDS), st.sampled_from(_HEADER_WORDS),
+                      st.text(max_size=12), st.from_regex(r"[0-9]{1,4}", fullmatch=True))
+
+
+def _plain_find_header(recognizer: Recognizer, kind: str, head) -> int | None:
+    """The header search as the contract states it: of the rows that name patient_ref,
+    the first with the most decided headers (every cell of every row guessed)."""
+    best, best_score = None, -1
+    for i, cells in enumerate(head):
+        guesses = [recognizer.guess(kind, cell) for cell in cells if cell is not None]
+        if any(g.names("patient_ref") for g in guesses):
+            score = sum(g.decided for g in guesses)
+            if score > best_score:
+                best, best_score = i, score
+    return best
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(head=st.lists(st.lists(head_cell, min_size=0, max_size=8), min_size=0, max_size=15))
+def test_the_header_search_that_stops_early_finds_the_row_the_plain_search_finds(head):
+    recognizer, kind = Recognizer(), "patients"
+    assert recognizer.find_header(kind, head) == _plain_find_header(recognizer, kind, head)
