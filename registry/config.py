@@ -123,7 +123,8 @@ class RegistryConfig(dg.ConfigurableResource):
 
     read_workers: int = Field(
         default=0, ge=0,
-        description="Processes that read workbooks in parallel while one writes the warehouse; "
+        description="Processes that read workbooks in parallel while one writes the warehouse, "
+        "and that write a publish's site feedback workbooks when there are hundreds; "
         "0: one per core (REGISTRY_READ_WORKERS).",
     )
 
@@ -175,7 +176,7 @@ class RegistryConfig(dg.ConfigurableResource):
 
     @property
     def workers(self) -> int | None:
-        """``read_workers`` as the landing takes it (None: one per core)."""
+        """``read_workers`` as the landing and the publish take it (None: one per core)."""
         return self.read_workers or None
 
     @property

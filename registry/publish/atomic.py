@@ -103,7 +103,8 @@ def publish(marts: dict[str, pd.DataFrame], publish_dir: Path, provenance: dict,
             small_cell_max: int,
             as_of=None,
             follow_up: pd.DataFrame | None = None,
-            site_feedback: Sequence[SiteFeedback] | None = None) -> PublishResult:
+            site_feedback: Sequence[SiteFeedback] | None = None,
+            workers: int | None = None) -> PublishResult:
     """Write marts.duckdb, one <mart>.parquet per mart, registry_marts.xlsx,
     report.html, site_feedback/<SITE_ID>.xlsx and manifest.json, keep a
     complete copy under history/, and swap the files into the live folder
@@ -118,6 +119,8 @@ def publish(marts: dict[str, pd.DataFrame], publish_dir: Path, provenance: dict,
     ``follow_up`` (region, days, died per patient) draws regional
     Kaplan-Meier curves in the report; it is never written.
     ``site_feedback``: one ``SiteFeedback`` per site (see ``site_feedback``).
+    ``workers``: processes writing the site feedback workbooks when there are many
+    (default: one per core).
     """
     publish_dir = Path(publish_dir)
     publish_dir.mkdir(parents=True, exist_ok=True)
@@ -171,7 +174,8 @@ def publish(marts: dict[str, pd.DataFrame], publish_dir: Path, provenance: dict,
                          site_feedback=site_feedback, as_of=as_of),
             encoding="utf-8")
         write_site_feedback(site_feedback or [], staging / FEEDBACK_DIR,
-                            publish_id=publish_id, published_at=published_at, carry=carry)
+                            publish_id=publish_id, published_at=published_at, carry=carry,
+                            workers=workers)
         write_marts_duckdb(marts, staging / MARTS_DUCKDB, info)
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default),
                                         encoding="utf-8")

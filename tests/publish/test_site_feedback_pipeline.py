@@ -68,3 +68,21 @@ def test_no_identifier_reaches_a_feedback_workbook(faults_run, workbooks):
         for cell in cells:
             for secret in secrets:
                 assert secret not in cell, (site, cell)
+
+
+def test_workbooks_written_by_worker_processes_say_what_one_process_writes(feedback, tmp_path, monkeypatch):
+    """A national publish writes its thousands of workbooks in worker processes; each says
+    what the publish's own process would have written."""
+    from registry.publish import site_feedback as module
+
+    monkeypatch.setattr(module, "MIN_WORKBOOKS_FOR_WORKERS", 2)
+    monkeypatch.setattr(module, "WORKBOOKS_PER_TASK", 3)  # several tasks per worker
+    assert len(feedback) >= module.MIN_WORKBOOKS_FOR_WORKERS
+    cells = {}
+    for workers in (1, 2):
+        paths = write_site_feedback(feedback, tmp_path / str(workers), publish_id="p",
+                                    published_at="2017-08-02T10:00:00+00:00", workers=workers)
+        cells[workers] = {site: [[list(r) for r in ws.iter_rows(values_only=True)]
+                                 for ws in load_workbook(path).worksheets] for site, path in paths.items()}
+    assert cells[1] == cells[2]
+    assert set(cells[2]) == {fb.site_id for fb in feedback}

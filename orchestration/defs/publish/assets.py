@@ -40,6 +40,7 @@ def publish_from_warehouse(con, registry: RegistryConfig, load_id: str, *, marts
         follow_up=publish.follow_up_from_warehouse(con),
         site_feedback=publish.site_feedback_from_warehouse(con),
         as_of=as_of,
+        workers=registry.workers,
     )
 
 

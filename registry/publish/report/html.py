@@ -61,8 +61,9 @@ def mart_table(mart: str, df: pd.DataFrame, columns: Sequence, table_id: str, ca
                   else pd.Series(False, index=df.index))
     shows_region = any(spec.name == "region" for specs in items for spec in specs)
     body = []
-    for idx, row in df.iterrows():
-        row_suppressed = bool(suppressed[idx])
+    # records, not iterrows: a national registry's sites table has thousands of rows
+    for row, row_suppressed in zip(df.to_dict("records"), suppressed.tolist()):
+        row_suppressed = bool(row_suppressed)
         cells = []
         for specs in items:
             states = [present.suppression_state(s, row[s.name], row_suppressed) for s in specs]
