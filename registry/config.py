@@ -124,7 +124,7 @@ class RegistryConfig(dg.ConfigurableResource):
     read_workers: int = Field(
         default=0, ge=0,
         description="Processes that read workbooks in parallel while one writes the warehouse, "
-        "and that write a publish's site feedback workbooks when there are hundreds; "
+        "and that write a publish's site feedback workbooks when a thousand or more are new; "
         "0: one per core (REGISTRY_READ_WORKERS).",
     )
 
