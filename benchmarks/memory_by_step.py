@@ -17,7 +17,13 @@ import subprocess
 import time
 from pathlib import Path
 
-from run import BIN, DATA, run_env, sample  # benchmarks/run.py, beside this script
+from run import (  # benchmarks/run.py, beside this script
+    BIN,
+    DATA,
+    run_env,
+    sample,
+    step_spans,
+)
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -42,23 +48,6 @@ def process_tree(root: int) -> dict[int, tuple[int, str]]:
                 tree.add(pid)
                 grew = True
     return {pid: table[pid][1:] for pid in tree if pid in table}
-
-
-def step_spans(dagster_home: Path) -> dict[str, tuple[float, float]]:
-    import dagster as dg
-
-    spans: dict[str, list[float]] = {}
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        run = instance.get_runs(limit=1)[0]
-        for record in instance.get_records_for_run(run.run_id, limit=1_000_000).records:
-            entry, event = record.event_log_entry, record.event_log_entry.dagster_event
-            if event is None or not event.step_key:
-                continue
-            if event.event_type_value == "STEP_START":
-                spans[event.step_key] = [entry.timestamp, entry.timestamp]
-            elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in spans:
-                spans[event.step_key][1] = entry.timestamp
-    return {step: (a, b) for step, (a, b) in spans.items()}
 
 
 def main() -> int:

@@ -93,13 +93,15 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     return float(seconds), int(rss_kb) / 1024 / 1024
 
 
-def step_times(dagster_home: Path) -> dict[str, float]:
-    """Seconds per stage of the latest run, from its STEP_START/STEP_SUCCESS events."""
+def step_spans(dagster_home: Path) -> dict[str, tuple[float, float]]:
+    """(start, end) timestamps of each step of the latest run, from its STEP_START and
+    STEP_SUCCESS/STEP_FAILURE events."""
     import dagster as dg
 
+    starts: dict[str, float] = {}
+    spans: dict[str, tuple[float, float]] = {}
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         run = instance.get_runs(limit=1)[0]
-        starts, out = {}, {"ingest": 0.0, "dbt": 0.0, "marts": 0.0, "publish": 0.0}
         for record in instance.get_records_for_run(run.run_id, limit=1_000_000).records:
             event = record.event_log_entry.dagster_event
             if event is None or not event.step_key:
@@ -107,9 +109,16 @@ def step_times(dagster_home: Path) -> dict[str, float]:
             if event.event_type_value == "STEP_START":
                 starts[event.step_key] = record.event_log_entry.timestamp
             elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in starts:
-                seconds = record.event_log_entry.timestamp - starts[event.step_key]
-                stage = next((s for s, prefixes in STAGES.items() if event.step_key.startswith(prefixes)), "marts")
-                out[stage] += seconds
+                spans[event.step_key] = (starts[event.step_key], record.event_log_entry.timestamp)
+    return spans
+
+
+def step_times(dagster_home: Path) -> dict[str, float]:
+    """Seconds per stage of the latest run (``STAGES``; anything else is marts and checks)."""
+    out = {"ingest": 0.0, "dbt": 0.0, "marts": 0.0, "publish": 0.0}
+    for step, (start, end) in step_spans(dagster_home).items():
+        stage = next((s for s, prefixes in STAGES.items() if step.startswith(prefixes)), "marts")
+        out[stage] += end - start
     return out
 
 
