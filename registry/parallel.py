@@ -19,6 +19,11 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def worker_count(workers: int | None) -> int:
+    """The workers asked for (at least one), or one per core when none are named."""
+    return default_workers() if workers is None else max(1, workers)
+
+
 def process_pool(workers: int, preload: list[str], initializer=None, initargs: tuple = ()) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(preload)

@@ -36,7 +36,7 @@ from registry.landing.workbook import (
     finish_rows,
     read_workbook,
 )
-from registry.parallel import default_workers, process_pool
+from registry.parallel import process_pool, worker_count
 
 # Fewer files than this are read in the calling process: starting workers costs more.
 MIN_FILES_FOR_WORKERS = 64
@@ -287,7 +287,7 @@ def read_deliveries(tasks: list[ReadTask], settings: ReaderSettings, workers: in
                     ) -> Iterator[ReadBatch]:
     """The tasks read in batches, in their order; in ``workers`` processes when there are
     enough files, else here. The caller writes each batch while the workers read on."""
-    workers = default_workers() if workers is None else max(1, workers)
+    workers = worker_count(workers)
     if workers == 1 or len(tasks) < MIN_FILES_FOR_WORKERS:
         recognizers: dict[str, Recognizer] = {}
         for batch in batches(tasks, 1):

@@ -33,7 +33,7 @@ import pandas as pd
 import xlsxwriter
 
 from registry.landing import identifiers
-from registry.parallel import default_workers, process_pool
+from registry.parallel import process_pool, worker_count
 
 from . import excel, present
 from .excel import escape_value
@@ -317,7 +317,7 @@ def write_site_feedback(feedback: Iterable[SiteFeedback], out_dir: Path, *, publ
         if earlier is None or not _link(Path(earlier), path):
             to_write.append((_content(fb), str(path)))
         written[str(fb.site_id)] = path
-    workers = default_workers() if workers is None else max(1, workers)
+    workers = worker_count(workers)
     if workers == 1 or len(to_write) < MIN_WORKBOOKS_FOR_WORKERS:
         _write_workbooks(to_write, publish_id, published_at)
     else:

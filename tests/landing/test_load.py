@@ -372,15 +372,16 @@ def test_reading_in_worker_processes_lands_exactly_what_one_process_lands(settin
     monkeypatch.setattr(reading, "MIN_FILES_FOR_WORKERS", 1)
     monkeypatch.setattr(reading, "MAX_BATCH_FILES", 2)  # several batches, several sheets per batch
     landed = {}
-    for workers, flush_rows in ((1, load.FLUSH_ROWS), (2, load.FLUSH_ROWS), ("2, each batch inserted", 1)):
+    for label, workers, flush_rows in (("one process", 1, load.FLUSH_ROWS), ("workers", 2, load.FLUSH_ROWS),
+                                       ("workers, each batch inserted", 2, 1)):
         monkeypatch.setattr(load, "FLUSH_ROWS", flush_rows)
         with warehouse_db.connect(tmp_path / f"w{len(landed)}.duckdb") as con:
             load_site_master(con, sites_csv)
             sites = [s for (s,) in con.execute("SELECT site_id FROM landing.site_master").fetchall()]
             register_sites(con, settings.inbox, sites, "load-1")
             reports = load_sites(con, inbox=settings.inbox, load_id="load-1", pseudonym_key=TEST_KEY,
-                                 workers=2 if flush_rows == 1 else workers)
-            landed[workers] = _landed(con)
+                                 workers=workers)
+            landed[label] = _landed(con)
             assert sum(len(r.files_loaded) for r in reports.values()) == 4
-    assert landed[1] == landed[2] == landed["2, each batch inserted"]
-    assert len(landed[2]["patients"]) > 0 and len(landed[2]["note_rows"]) > 0
+    assert landed["one process"] == landed["workers"] == landed["workers, each batch inserted"]
+    assert len(landed["workers"]["patients"]) > 0 and len(landed["workers"]["note_rows"]) > 0
