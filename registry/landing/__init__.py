@@ -12,46 +12,31 @@ Entry points (the orchestrator wraps them in assets, sensors and checks):
 - ``held_deliveries(con, site_id=None)``: the held cuts waiting for a release
 - ``check_workbook(content, limits)``: the size limits, checked on the zip before reading
 """
-from registry.landing.cuts import (
-    Release,
-    ReleaseError,
-    held_deliveries,
-    release_delivery,
-)
-from registry.landing.deliveries import (
-    InboxScan,
-    register_inbox,
-    register_site,
-    register_sites,
-    register_strays,
-)
-from registry.landing.limits import WorkbookLimits, check_workbook
-from registry.landing.load import SheetCounts, SiteLoadReport, load_site, load_sites
-from registry.landing.schema import ensure_landing_schema
-from registry.landing.site_master import (
-    SiteMasterError,
-    load_site_master,
-    read_site_master,
-)
+from importlib import import_module
 
-__all__ = [
-    "InboxScan",
-    "Release",
-    "ReleaseError",
-    "WorkbookLimits",
-    "check_workbook",
-    "held_deliveries",
-    "release_delivery",
-    "SheetCounts",
-    "SiteLoadReport",
-    "SiteMasterError",
-    "ensure_landing_schema",
-    "load_site",
-    "load_sites",
-    "load_site_master",
-    "read_site_master",
-    "register_inbox",
-    "register_site",
-    "register_sites",
-    "register_strays",
-]
+# Each name is imported from its module when first asked for (PEP 562), not with the
+# package: a process that needs one small module (the dbt build's term rules,
+# registry.landing.terms) does not import pandas and DuckDB with the rest.
+_HOMES = {
+    "Release": "cuts", "ReleaseError": "cuts", "held_deliveries": "cuts", "release_delivery": "cuts",
+    "InboxScan": "deliveries", "register_inbox": "deliveries", "register_site": "deliveries",
+    "register_sites": "deliveries", "register_strays": "deliveries",
+    "WorkbookLimits": "limits", "check_workbook": "limits",
+    "SheetCounts": "load", "SiteLoadReport": "load", "load_site": "load", "load_sites": "load",
+    "ensure_landing_schema": "schema",
+    "SiteMasterError": "site_master", "load_site_master": "site_master", "read_site_master": "site_master",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})

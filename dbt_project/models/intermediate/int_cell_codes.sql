@@ -12,11 +12,17 @@ with looked_up as (
        and c.term = o.term
 ),
 
+-- whole cells count as they are; only the parts and pieces of multi-valued cells need the
+-- window (the largest cost of this model when every row went through it)
 counted as (
     select *
     from looked_up
+    where term_level = 'cell'
+    union all
+    select *
+    from looked_up
+    where term_level <> 'cell'
     qualify case term_level
-        when 'cell' then true
         when 'part' then mapping_method <> 'unmapped'
         else not coalesce(bool_or(term_level = 'part' and mapping_method <> 'unmapped') over (
             partition by delivery_id, sheet_kind, source_row, concept, part_no), false)
