@@ -107,17 +107,25 @@ class SiteLoadReport:
 
     @property
     def problems(self) -> list[str]:
-        """Readable lines for the run log: rejected files, unknown columns, ignored sheets."""
-        lines = [f"{path}: rejected, {reason}" for path, reason in self.files_rejected.items()]
-        lines += [f"{path}: {reason}; the current cut stays current until the delivery is released"
-                  for path, reason in self.files_held.items()]
-        lines += [f"{self.site_id}: unknown {kind} columns, not loaded (profiled in landing.unknown_columns): "
-                  f"{', '.join(screen_label(h) for h in headers)}" for kind, headers in self.unknown_columns.items()]
-        lines += [f"{self.site_id}: ambiguous {kind} column {screen_label(h)!r} not loaded, candidates: "
-                  f"{', '.join(fields) or 'none'}"
-                  for kind, columns in self.ambiguous_columns.items() for h, fields in columns.items()]
-        lines += [f"{path}: recognition changed but the delivery is not in the archive"
-                  for path in self.files_not_relandable]
+        """Readable lines for the site: rejected files, unknown columns, ignored sheets."""
+        return [*self.file_problems(), *(
+            f"{self.site_id}: unknown {kind} columns, not loaded (profiled in landing.unknown_columns): "
+            f"{', '.join(screen_label(h) for h in headers)}" for kind, headers in self.unknown_columns.items()),
+            *self.sheet_problems()]
+
+    def file_problems(self) -> list[str]:
+        """Rejected and held files, and files that could not be landed again."""
+        return [*(f"{path}: rejected, {reason}" for path, reason in self.files_rejected.items()),
+                *(f"{path}: {reason}; the current cut stays current until the delivery is released"
+                  for path, reason in self.files_held.items()),
+                *(f"{path}: recognition changed but the delivery is not in the archive"
+                  for path in self.files_not_relandable)]
+
+    def sheet_problems(self) -> list[str]:
+        """Ambiguous columns and ignored sheets."""
+        lines = [f"{self.site_id}: ambiguous {kind} column {screen_label(h)!r} not loaded, candidates: "
+                 f"{', '.join(fields) or 'none'}"
+                 for kind, columns in self.ambiguous_columns.items() for h, fields in columns.items()]
         if self.ignored_sheets:
             lines.append(f"{self.site_id}: sheets ignored: {', '.join(self.ignored_sheets)}")
         return lines
@@ -145,6 +153,25 @@ class SiteLoadReport:
                     "ignored_sheets": list(self.ignored_sheets), "files_relanded": len(self.files_relanded),
                     **{f"{kind}_rows_read": c.rows_read for kind, c in self.sheets.items()}}
         raise ValueError(f"no landing table {table!r}")
+
+
+def run_log_lines(reports: list[SiteLoadReport], examples: int = 3) -> list[str]:
+    """The problems of many sites' loads, for a run's log: each file's and sheet's on a line
+    of its own; each unknown header once, with the number of sites that sent it and a few
+    of them. One line per site and sheet kind was a thousand lines at scale 100, most of
+    them the same few headers (the case for a mapping override or a dictionary entry)."""
+    lines: list[str] = []
+    unknown: dict[tuple[str, str], list[str]] = {}
+    for report in reports:
+        lines += report.file_problems() + report.sheet_problems()
+        for kind, headers in report.unknown_columns.items():
+            for header in headers:
+                unknown.setdefault((kind, screen_label(header)), []).append(report.site_id)
+    for (kind, header), sites in unknown.items():
+        named = ", ".join(sites[:examples]) + (f" and {len(sites) - examples} more" if len(sites) > examples else "")
+        lines.append(f"unknown {kind} column {header!r}, not loaded (profiled in landing.unknown_columns): "
+                     f"{len(sites)} site(s): {named}")
+    return lines
 
 
 def _json(value) -> str:

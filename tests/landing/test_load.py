@@ -385,3 +385,35 @@ def test_reading_in_worker_processes_lands_exactly_what_one_process_lands(settin
             assert sum(len(r.files_loaded) for r in reports.values()) == 4
     assert landed["one process"] == landed["workers"] == landed["workers, each batch inserted"]
     assert len(landed["workers"]["patients"]) > 0 and len(landed["workers"]["note_rows"]) > 0
+
+
+def test_the_run_log_names_each_unknown_header_once_with_its_sites():
+    """A thousand sites sending the same unknown header give one line, not a thousand; a
+    file's rejection and a sheet's ambiguous column keep lines of their own; headers are
+    screened."""
+    from registry.landing.load import SiteLoadReport, run_log_lines
+
+    reports = [SiteLoadReport(f"AR-{i:04d}", "load", unknown_columns={"patients": ["Observaciones"]})
+               for i in range(1, 6)]
+    reports[0].unknown_columns["events"] = ["Observaciones", "Kontakt jan.novak@example.com"]
+    reports[1].files_rejected["AR-0002/export.xlsx"] = "unreadable_workbook: the file is empty"
+    reports[2].ambiguous_columns["patients"] = {"Tipo": ["cancer_type", "implant_type"]}
+
+    lines = run_log_lines(reports)
+
+    unknown = [line for line in lines if line.startswith("unknown ")]
+    assert unknown == [
+        "unknown patients column 'Observaciones', not loaded (profiled in landing.unknown_columns): "
+        "5 site(s): AR-0001, AR-0002, AR-0003 and 2 more",
+        "unknown events column 'Observaciones', not loaded (profiled in landing.unknown_columns): "
+        "1 site(s): AR-0001",
+        "unknown events column 'Kontakt [e-mail]', not loaded (profiled in landing.unknown_columns): "
+        "1 site(s): AR-0001",
+    ]
+    assert "AR-0002/export.xlsx: rejected, unreadable_workbook: the file is empty" in lines
+    assert ("AR-0003: ambiguous patients column 'Tipo' not loaded, candidates: cancer_type, implant_type"
+            in lines)
+    assert len(lines) == 5
+    assert not any("jan.novak" in line for line in lines)
+    # a site's own lines still name each of its unknown columns
+    assert reports[0].problems[0].startswith("AR-0001: unknown patients columns, not loaded")

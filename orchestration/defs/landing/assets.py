@@ -15,7 +15,7 @@ from orchestration.defs.landing.partitions import COUNTRY_PARTITIONS
 from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
 from registry import landing
 from registry.config import RegistryConfig
-from registry.landing.load import SiteLoadReport
+from registry.landing.load import SiteLoadReport, run_log_lines
 from registry.landing.mappings import MappingsError, load_mappings, read_mappings
 from registry.landing.recognition import vocabulary
 from registry.landing.screening import screen_label
@@ -214,11 +214,10 @@ def site_landing(context: dg.AssetExecutionContext, config: LandingConfig, regis
             pseudonym_key=registry.secret_key(), archive=archive, mappings=mappings,
             max_file_mb=registry.max_file_mb, max_sheet_mb=registry.max_sheet_mb,
             max_rows_per_sheet=registry.max_rows_per_sheet, workers=registry.workers)
-    warnings: dict[str, None] = {}
+    warnings = dict.fromkeys([*(line for scan in scans.values() for line in scan.problems),
+                              *run_log_lines([reports[s] for sites in by_country.values() for s in sites])])
     for country, sites in by_country.items():
         scan, summary = scans[country], SiteLoadReport.merged(country, [reports[s] for s in sites])
-        for line in [*scan.problems, *(line for s in sites for line in reports[s].problems)]:
-            warnings.setdefault(line)
         for table, key in SITE_LOAD_KEYS.items():
             metadata = ({"sites": len(sites), "files_seen": scan.files_seen, "files_new": scan.n_new,
                          "sites_with_current_file": sum(1 for s in sites if reports[s].current_file),
