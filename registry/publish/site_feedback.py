@@ -47,6 +47,9 @@ REJECTED_COLUMNS = ("file_name", "sheet_name", "source_row", "column", "reasons"
 WARNING_COLUMNS = ("file_name", "sheet_name", "source_row", "warning")
 HEADER_COLUMNS = ("file_name", "sheet_kind", "header", "suggestion")
 TERM_COLUMNS = ("concept", "term", "n_rows", "suggestion")
+# Each frame of SiteFeedback and the columns read from it (nothing else is read).
+FRAME_COLUMNS = {"files": FILE_COLUMNS, "rejected_rows": REJECTED_COLUMNS, "warnings": WARNING_COLUMNS,
+                 "unknown_headers": HEADER_COLUMNS, "unmapped_terms": TERM_COLUMNS}
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -77,6 +80,11 @@ class SiteFeedback:
     warnings: pd.DataFrame = _frame(WARNING_COLUMNS)
     unknown_headers: pd.DataFrame = _frame(HEADER_COLUMNS)
     unmapped_terms: pd.DataFrame = _frame(TERM_COLUMNS)
+    # The frames' named columns as plain lists (frame -> column -> values), equal to the
+    # frames, when the caller has them: a publish that cut every table into thousands of
+    # sites takes them from whole columns (``site_feedback_from_warehouse``), since reading
+    # each site's frames column by column cost it about a second at scale 100.
+    values: Mapping[str, Mapping[str, list]] | None = field(default=None, repr=False, compare=False)
 
 
 # --- screening --------------------------------------------------------------
@@ -130,14 +138,16 @@ def _column_text(value, language: str) -> str:
     return screen_text(value, language)
 
 
-def _rows(df: pd.DataFrame | None, columns: tuple[str, ...]) -> list[dict]:
-    """Only the named columns, whatever else the frame holds (a missing one is None). Taken
-    column by column: seven times quicker than row records on a site's few rows, which
-    counts when a publish writes thousands of sites."""
-    if df is None or len(df) == 0:
+def _rows(fb: SiteFeedback, name: str) -> list[dict]:
+    """The rows of one frame, only its named columns, whatever else it holds (a missing one
+    is None). Taken column by column: seven times quicker than row records on a site's few
+    rows, which counts when a publish writes thousands of sites."""
+    n = len(getattr(fb, name))
+    if n == 0:
         return []
-    by_column = _by_column(df, columns)
-    values = [by_column.get(c, [None] * len(df)) for c in columns]
+    columns = FRAME_COLUMNS[name]
+    by_column = _columns(fb, name)
+    values = [by_column.get(c, [None] * n) for c in columns]
     return [dict(zip(columns, row)) for row in zip(*values)]
 
 
@@ -191,9 +201,7 @@ class _Content:
 
 def _content(fb: SiteFeedback) -> _Content:
     return _Content(str(fb.site_id), fb.language if fb.language in present.LANGUAGES else "en",
-                    _rows(fb.files, FILE_COLUMNS), _rows(fb.rejected_rows, REJECTED_COLUMNS),
-                    _rows(fb.warnings, WARNING_COLUMNS), _rows(fb.unknown_headers, HEADER_COLUMNS),
-                    _rows(fb.unmapped_terms, TERM_COLUMNS))
+                    *(_rows(fb, name) for name in FRAME_COLUMNS))
 
 
 def _workbook(content: _Content, path: Path, publish_id: str, published_at: str) -> None:
@@ -269,16 +277,21 @@ def feedback_digest(fb: SiteFeedback) -> str:
     """SHA-256 of what a site's workbook says, apart from the publish that wrote it: equal
     digests, equal workbooks. The code and texts that turn it into a workbook count too."""
     content = {"format": _format_key(), "site_id": str(fb.site_id), "language": fb.language,
-               **{name: _by_column(getattr(fb, name), columns) for name, columns in (
-                   ("files", FILE_COLUMNS), ("rejected_rows", REJECTED_COLUMNS), ("warnings", WARNING_COLUMNS),
-                   ("unknown_headers", HEADER_COLUMNS), ("unmapped_terms", TERM_COLUMNS))}}
+               **{name: _columns(fb, name) for name in FRAME_COLUMNS}}
     text = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _by_column(df: pd.DataFrame | None, columns: tuple[str, ...]) -> dict[str, list]:
-    """The named columns' values, column by column: four times quicker than row records,
-    which counts when a publish digests thousands of sites."""
+def _columns(fb: SiteFeedback, name: str) -> dict[str, list]:
+    """One frame's named columns as lists: the caller's ``values``, else read from the frame."""
+    if fb.values is not None:
+        return dict(fb.values.get(name, {}))
+    return by_column(getattr(fb, name), FRAME_COLUMNS[name])
+
+
+def by_column(df: pd.DataFrame | None, columns: tuple[str, ...]) -> dict[str, list]:
+    """The named columns' values ({} for no rows), column by column: four times quicker
+    than row records."""
     if df is None or len(df) == 0:
         return {}
     return {c: df[c].tolist() for c in columns if c in df.columns}

@@ -17,7 +17,7 @@ import pandas as pd
 from registry.landing.suggestions import header_suggestions, term_suggestions
 from registry.reasons import field_for
 
-from .site_feedback import SiteFeedback
+from .site_feedback import FRAME_COLUMNS, SiteFeedback, by_column
 
 
 def provenance_from_warehouse(con: duckdb.DuckDBPyConnection, load_id: str, *,
@@ -119,26 +119,33 @@ def site_feedback_from_warehouse(con: duckdb.DuckDBPyConnection) -> list[SiteFee
     terms["suggestion"] = [best_term.get(key) for key in zip(terms["site_id"], terms["concept"], terms["term"])]
 
     # Each frame sorted by site once and cut into slices (a mask, or a copy, per site would
-    # cost a national registry's thousands of sites seconds).
-    def split(frame: pd.DataFrame):
+    # cost a national registry's thousands of sites seconds); its named columns are taken as
+    # lists once and sliced the same way (SiteFeedback.values).
+    def split(frame: pd.DataFrame, name: str):
         frame = frame.sort_values("site_id", kind="stable").reset_index(drop=True)
         keys = frame["site_id"].to_numpy(dtype=object)
         rest = frame.drop(columns="site_id")
+        columns = by_column(rest, FRAME_COLUMNS[name])
         empty = rest.iloc[0:0]
-        if not len(frame):
-            return lambda site_id: empty
         starts = {k: i for i, k in reversed(list(enumerate(keys)))}
         ends = {k: i + 1 for i, k in enumerate(keys)}
-        return lambda site_id: rest.iloc[starts[site_id]:ends[site_id]] if site_id in starts else empty
 
-    files_of, rejected_of, warnings_of, unknown_of, terms_of = (
-        split(f) for f in (files, rejected, warnings, unknown, terms))
+        def of(site_id: str) -> tuple[pd.DataFrame, dict[str, list]]:
+            if site_id not in starts:
+                return empty, {}
+            start, end = starts[site_id], ends[site_id]
+            return rest.iloc[start:end], {c: values[start:end] for c, values in columns.items()}
+        return of
+
+    frames = {"files": files, "rejected_rows": rejected, "warnings": warnings, "unknown_headers": unknown,
+              "unmapped_terms": terms}
+    cut = {name: split(frame, name) for name, frame in frames.items()}
 
     feedback = []
     for site in sites.itertuples():
+        parts = {name: of(site.site_id) for name, of in cut.items()}
         feedback.append(SiteFeedback(
             site_id=site.site_id, language=site.language or "en",
-            files=files_of(site.site_id), rejected_rows=rejected_of(site.site_id),
-            warnings=warnings_of(site.site_id), unknown_headers=unknown_of(site.site_id),
-            unmapped_terms=terms_of(site.site_id)))
+            **{name: frame for name, (frame, _) in parts.items()},
+            values={name: values for name, (_, values) in parts.items()}))
     return feedback

@@ -86,3 +86,18 @@ def test_workbooks_written_by_worker_processes_say_what_one_process_writes(feedb
                                  for ws in load_workbook(path).worksheets] for site, path in paths.items()}
     assert cells[1] == cells[2]
     assert set(cells[2]) == {fb.site_id for fb in feedback}
+
+
+def test_the_plain_values_of_a_publish_say_what_the_frames_say(feedback):
+    """Feedback read from the warehouse carries its columns as lists, sliced from whole
+    columns; the digests and the workbooks' contents are those of the frames alone."""
+    import dataclasses
+
+    from registry.publish.site_feedback import _content, feedback_digest
+
+    assert all(fb.values is not None for fb in feedback)
+    assert any(fb.values["rejected_rows"] for fb in feedback)
+    for fb in feedback:
+        frames_only = dataclasses.replace(fb, values=None)
+        assert feedback_digest(fb) == feedback_digest(frames_only)
+        assert repr(_content(fb)) == repr(_content(frames_only))  # repr: a NaN equals itself

@@ -1,7 +1,9 @@
 -- One row per coded cell of a landing row: its canonical code(s) and the terms no code
 -- list knows. A part of a multi-valued cell counts whole when a list knows it, else its
 -- conjunction pieces count (an unknown piece is `unmapped`).
-with looked_up as (
+-- read twice below; not materialized, each branch joins again (the join is cheap, the
+-- materialised rows cost the build about 200 MB at scale 100)
+with looked_up as not materialized (
     select o.delivery_id, o.sheet_kind, o.source_row, o.concept, o.term_level, o.part_no, o.term,
            c.code, c.mapping_method
     from {{ ref('int_term_occurrences') }} as o
