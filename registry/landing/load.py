@@ -41,7 +41,6 @@ from registry.landing.reading import (
 from registry.landing.recognition import vocabulary
 from registry.landing.schema import SHEET_FIELDS, ensure_landing_schema
 from registry.landing.screening import screen_label
-from registry.landing.workbook import SheetRead
 
 
 @dataclass
@@ -176,11 +175,6 @@ def run_log_lines(reports: list[SiteLoadReport], examples: int = 3) -> list[str]
 
 def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False)
-
-
-def recognition_json(sheet: SheetRead) -> str:
-    """Every column's recognition of a sheet, as stored in sheet_loads.recognition."""
-    return _json([c.record(screen_label) for c in sheet.columns])
 
 
 _LANDED_TABLES = (*SHEET_FIELDS, "note_rows", "sheet_loads", "unknown_columns")
