@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from registry.landing.cuts import judge_new_cuts, settle_sites
 from registry.landing.deliveries import sheets_json
+from registry.landing.labels import normalise_label
 from registry.landing.limits import (
     DEFAULT_MAX_FILE_MB,
     DEFAULT_MAX_ROWS_PER_SHEET,
@@ -158,17 +159,24 @@ def run_log_lines(reports: list[SiteLoadReport], examples: int = 3) -> list[str]
     """The problems of many sites' loads, for a run's log: each file's and sheet's on a line
     of its own; each unknown header once, with the number of sites that sent it and a few
     of them. One line per site and sheet kind was a thousand lines at scale 100, most of
-    them the same few headers (the case for a mapping override or a dictionary entry)."""
+    them the same few headers (the case for a mapping override or a dictionary entry).
+    Spellings that an override would match alike (``normalise_label``) share a line."""
     lines: list[str] = []
-    unknown: dict[tuple[str, str], list[str]] = {}
+    unknown: dict[tuple[str, str], tuple[dict[str, None], dict[str, None]]] = {}
     for report in reports:
         lines += report.file_problems() + report.sheet_problems()
         for kind, headers in report.unknown_columns.items():
             for header in headers:
-                unknown.setdefault((kind, screen_label(header)), []).append(report.site_id)
-    for (kind, header), sites in unknown.items():
-        named = ", ".join(sites[:examples]) + (f" and {len(sites) - examples} more" if len(sites) > examples else "")
-        lines.append(f"unknown {kind} column {header!r}, not loaded (profiled in landing.unknown_columns): "
+                shown = screen_label(header)
+                spellings, sites = unknown.setdefault((kind, normalise_label(shown)), ({}, {}))
+                spellings.setdefault(shown)
+                sites.setdefault(report.site_id)
+    for (kind, _), (spellings, sites) in unknown.items():
+        written = " / ".join(repr(s) for s in list(spellings)[:examples]) + (
+            f" / {len(spellings) - examples} more spelling(s)" if len(spellings) > examples else "")
+        named = ", ".join(list(sites)[:examples]) + (
+            f" and {len(sites) - examples} more" if len(sites) > examples else "")
+        lines.append(f"unknown {kind} column {written}, not loaded (profiled in landing.unknown_columns): "
                      f"{len(sites)} site(s): {named}")
     return lines
 

@@ -398,13 +398,15 @@ def test_the_run_log_names_each_unknown_header_once_with_its_sites():
     reports[0].unknown_columns["events"] = ["Observaciones", "Kontakt jan.novak@example.com"]
     reports[1].files_rejected["AR-0002/export.xlsx"] = "unreadable_workbook: the file is empty"
     reports[2].ambiguous_columns["patients"] = {"Tipo": ["cancer_type", "implant_type"]}
+    # spellings one override would match alike share the line; a site counts once
+    reports.append(SiteLoadReport("AR-0006", "load", unknown_columns={"patients": ["OBSERVACIONES", "observaciones"]}))
 
     lines = run_log_lines(reports)
 
     unknown = [line for line in lines if line.startswith("unknown ")]
     assert unknown == [
-        "unknown patients column 'Observaciones', not loaded (profiled in landing.unknown_columns): "
-        "5 site(s): AR-0001, AR-0002, AR-0003 and 2 more",
+        "unknown patients column 'Observaciones' / 'OBSERVACIONES' / 'observaciones', not loaded (profiled in "
+        "landing.unknown_columns): 6 site(s): AR-0001, AR-0002, AR-0003 and 3 more",
         "unknown events column 'Observaciones', not loaded (profiled in landing.unknown_columns): "
         "1 site(s): AR-0001",
         "unknown events column 'Kontakt [e-mail]', not loaded (profiled in landing.unknown_columns): "
