@@ -98,3 +98,11 @@ def test_a_model_changes_between_view_and_table(project):
     to_view = build(project, materialized="view", rows=6)
     assert to_view.returncode == 0, to_view.stdout
     assert relations(project) == {"numbers": ("VIEW", 6), "number_count": ("VIEW", 1)}
+
+
+def test_a_setting_the_materializations_do_not_apply_is_refused(project):
+    (project / "models" / "indexed.sql").write_text(
+        "{{ config(materialized='table', indexes=[{'columns': ['n']}]) }}\nselect 1 as n\n")
+    refused = build(project)
+    assert refused.returncode != 0
+    assert "indexes is set on" in refused.stdout and "materialized_in_place.sql" in refused.stdout
