@@ -48,8 +48,18 @@ STAGES = {"ingest": ("site_master", "inbox_strays", "site_landing"), "dbt": ("re
           "publish": ("publish__published_marts",)}  # anything else: marts and their checks
 
 
+# The name of the new cut the benchmark drops into a site's folder and removes afterwards.
+CUT_NAME = "benchmark_cut_2099-12-31.xlsx"
+
+
 def sample(scale: float) -> Path:
     out = DATA / f"scale-{scale:g}"
+    # A benchmark killed while its new cut was in the inbox left it there: the sample is
+    # measured without it.
+    for stale in [*(out / "inbox").glob(f"*/{CUT_NAME}"), out / CUT_NAME]:
+        if stale.is_file():
+            print(f"removing {stale}, left by an interrupted benchmark", flush=True)
+            stale.unlink()
     if not (out / "inbox").is_dir():
         print(f"generating the scale {scale:g} sample in {out} ...", flush=True)
         subprocess.run([str(BIN / "registry"), "sample", "--out", str(out), "--scale", str(scale)], check=True)
@@ -130,7 +140,7 @@ def new_cut_of_one_site(sample_dir: Path) -> Path:
     current = sorted(site.glob("*.xlsx"))[-1]
     workbook = openpyxl.load_workbook(current)
     workbook.worksheets[0].append(["Total: benchmark cut"])
-    target = site / "benchmark_cut_2099-12-31.xlsx"
+    target = site / CUT_NAME
     staged = sample_dir / target.name  # outside the inbox, then moved in whole: one sensor tick sees it
     workbook.save(staged)
     os.replace(staged, target)
@@ -276,6 +286,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="measurements per scale (their medians are shown)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark warehouses")
     args = parser.parse_args()
+    # Killed (SIGTERM), the script still removes its new cut and stops `dagster dev`.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     rows = []
     for scale in args.scales:
         repeats = []
