@@ -35,13 +35,16 @@
 {# The node's pre-hooks, then its old relation dropped inside the build's transaction.
    Settings the adapter's versions apply and these do not are refused, not ignored. #}
 {% macro begin_in_place() %}
+  {%- set unapplied = [] -%}
   {%- for setting in ('grants', 'indexes', 'partitioned_by', 'sorted_by') if config.get(setting) -%}
-    {{ exceptions.raise_compiler_error(setting ~ " is set on " ~ this ~ ", which macros/materialized_in_place.sql "
-                                       ~ "does not apply: apply it there, or remove the setting") }}
+    {%- do unapplied.append(setting) -%}
   {%- endfor -%}
   {%- if config.persist_relation_docs() or config.persist_column_docs() -%}
-    {{ exceptions.raise_compiler_error("persist_docs is set on " ~ this ~ ", which macros/materialized_in_place.sql "
-                                       ~ "does not apply: apply it there, or remove the setting") }}
+    {%- do unapplied.append('persist_docs') -%}
+  {%- endif -%}
+  {%- if unapplied -%}
+    {{ exceptions.raise_compiler_error(unapplied | join(', ') ~ " set on " ~ this ~ ": macros/materialized_in_place.sql "
+                                       ~ "does not apply it; apply it there, or remove the setting") }}
   {%- endif -%}
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
   {{ run_hooks(pre_hooks, inside_transaction=True) }}

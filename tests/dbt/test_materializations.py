@@ -105,4 +105,4 @@ def test_a_setting_the_materializations_do_not_apply_is_refused(project):
         "{{ config(materialized='table', indexes=[{'columns': ['n']}]) }}\nselect 1 as n\n")
     refused = build(project)
     assert refused.returncode != 0
-    assert "indexes is set on" in refused.stdout and "materialized_in_place.sql" in refused.stdout
+    assert "indexes set on" in refused.stdout and "materialized_in_place.sql" in refused.stdout
