@@ -9,8 +9,13 @@ one run of this script measures:
 - `registry run` from a fresh warehouse: its steps from the Dagster event log (ingest,
   dbt, marts and checks, publish), end to end, the time outside every step, peak RSS
   (largest process of the run's tree);
-- incremental: one site's new cut, refreshed and published by `registry run`
-  (and, with --sensor, by the inbox sensor and automation under `dagster dev`).
+- incremental: one site's new cut, refreshed and published by `registry run`, with its
+  steps (and, with --sensor, by the inbox sensor and automation under `dagster dev`);
+- lower bounds, from work no correct run can skip, each measured alone: for ingest, the
+  floor and the contract's screen of every workbook before it is expanded (limits.py),
+  shared by the machine's cores, plus DuckDB writing the landed rows once; for a new cut,
+  loading the code location and one dbt invocation (a single seed), which every run pays
+  before it reads a row.
 
 It prints the table and each figure's ratio to its target. With ``--repeat N`` each scale is
 measured N times, each from a fresh warehouse, and the table gives the median of each
@@ -81,6 +86,79 @@ def reading_floor(inbox: Path) -> float:
     )
     out = subprocess.run([sys.executable, "-c", code, str(inbox)], check=True, capture_output=True, text=True)
     return float(out.stdout.strip())
+
+
+def screen_floor(inbox: Path) -> float:
+    """Seconds for the contract's screen (``check_workbook``: the zip directory, every part
+    inflated in steps, the sheets' rows and cells counted) of every workbook in one process
+    (second, warm pass)."""
+    code = (
+        "import sys, time, pathlib\n"
+        "from registry.landing.limits import check_workbook\n"
+        "files = sorted(pathlib.Path(sys.argv[1]).rglob('*.xlsx'))\n"
+        "def screen():\n"
+        "    for f in files:\n"
+        "        check_workbook(f.read_bytes())\n"
+        "screen()\n"
+        "t = time.perf_counter(); screen(); print(time.perf_counter() - t)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(inbox)], cwd=ROOT, check=True, capture_output=True, text=True)
+    return float(out.stdout.strip())
+
+
+def landing_write_floor(warehouse: Path, work: Path) -> float:
+    """Seconds for DuckDB to write every landing table of ``warehouse`` once into a new file
+    (what the one writing process must do at least, whoever reads the workbooks)."""
+    code = (
+        "import sys, time, duckdb\n"
+        "con = duckdb.connect(sys.argv[2])\n"
+        "con.execute(f\"ATTACH '{sys.argv[1]}' AS source (READ_ONLY)\")\n"
+        "tables = [t for (t,) in con.execute(\"SELECT table_name FROM duckdb_tables() \"\n"
+        "          \"WHERE database_name = 'source' AND schema_name = 'landing'\").fetchall()]\n"
+        "t = time.perf_counter()\n"
+        "for name in tables:\n"
+        "    con.execute(f'CREATE TABLE main.\"{name}\" AS SELECT * FROM source.landing.\"{name}\"')\n"
+        "con.execute('CHECKPOINT')\n"
+        "print(time.perf_counter() - t)\n"
+    )
+    scratch = work / "landing_write_floor.duckdb"
+    try:
+        out = subprocess.run([sys.executable, "-c", code, str(warehouse), str(scratch)], check=True,
+                             capture_output=True, text=True)
+    finally:
+        scratch.unlink(missing_ok=True)
+    return float(out.stdout.strip())
+
+
+# A small seed with no tests: one dbt invocation that connects, builds a node and stops.
+FLOOR_SEED = "visit_windows"
+
+
+def best_of(command: list[str], env: dict[str, str], times: int = 3, expect: str = "") -> float:
+    """The shortest of ``times`` fresh runs of ``command`` (seconds); its output must hold ``expect``."""
+    best = float("inf")
+    for _ in range(times):
+        start = time.perf_counter()
+        done = subprocess.run(command, check=False, cwd=ROOT, env=env, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        if done.returncode != 0 or expect not in done.stdout:
+            raise SystemExit(f"{' '.join(command)} failed (exit {done.returncode}):\n{done.stdout[-2000:]}")
+        best = min(best, seconds)
+    return best
+
+
+def fixed_costs(env: dict[str, str], work: Path) -> dict[str, float]:
+    """What every run pays before it reads a row: loading the code location (each
+    `registry run`, and each run Dagster launches, in a fresh process) and one dbt
+    invocation with the arguments of a run's build, building a single seed."""
+    dbt_dir = ROOT / "dbt_project"
+    folder = work / "dbt_floor"
+    dbt = [str(BIN / "dbt"), "build", "--select", FLOOR_SEED, "--project-dir", str(dbt_dir),
+           "--profiles-dir", str(dbt_dir), "--target-path", str(folder), "--log-path", str(folder),
+           "--exclude-resource-type", "unit_test",
+           "--partial-parse-file-path", str(dbt_dir / "target" / "partial_parse.msgpack")]
+    return {"code_location": best_of([sys.executable, "-c", "import orchestration.definitions"], env),
+            "dbt_invocation": best_of(dbt, {**env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}, expect="TOTAL=1")}
 
 
 def run_env(work: Path, sample_dir: Path) -> dict[str, str]:
@@ -222,6 +300,12 @@ def measure(scale: float, with_sensor: bool, keep: bool) -> dict[str, float]:
         figures["incremental"], _ = timed([str(BIN / "registry"), "run", "--plain"], env)
     finally:
         cut.unlink()
+    cut_steps = step_times(work / "dagster_home")
+    figures.update({f"cut_{stage}": seconds for stage, seconds in cut_steps.items()})
+    figures["cut_outside_steps"] = figures["incremental"] - sum(cut_steps.values())
+    figures["screen"] = screen_floor(sample_dir / "inbox")
+    figures["landing_write"] = landing_write_floor(work / "warehouse" / "registry.duckdb", work)
+    figures.update(fixed_costs(env, work))
     if with_sensor:
         subprocess.run([str(BIN / "registry"), "run", "--plain"], env=env, check=True, stdout=subprocess.DEVNULL)
         figures["incremental_sensor"] = sensor_refresh(env, sample_dir, work)
@@ -232,8 +316,13 @@ def measure(scale: float, with_sensor: bool, keep: bool) -> dict[str, float]:
 
 def with_ratios(figures: dict[str, float]) -> dict[str, float]:
     """The figures of one measurement and its ratios, taken within it."""
+    cores = os.cpu_count() or 1
+    ingest_bound = (figures["floor"] + figures["screen"]) / cores + figures["landing_write"]
+    cut_bound = figures["code_location"] + figures["dbt_invocation"]
     out = {**figures, "ingest_vs_floor": figures["ingest"] / figures["floor"],
-           "incremental_share": figures["incremental"] / figures["end_to_end"]}
+           "incremental_share": figures["incremental"] / figures["end_to_end"],
+           "ingest_bound": ingest_bound, "ingest_bound_vs_floor": ingest_bound / figures["floor"],
+           "incremental_bound": cut_bound, "incremental_bound_share": cut_bound / figures["end_to_end"]}
     if "incremental_sensor" in figures:
         out["incremental_sensor_share"] = figures["incremental_sensor"] / figures["end_to_end"]
     return out
@@ -270,6 +359,27 @@ def report(rows: list[dict[str, float]]) -> str:
         target, words = TARGETS[name]
         verdict = "met" if value <= target else "NOT met"
         lines.append(f"{words}: {value:.3g} (ratio to target {value / target:.2f}, {verdict})")
+    cores = os.cpu_count() or 1
+    lines.append("")
+    lines.append("| scale | screen | landing write | ingest lower bound (x floor) | code location | dbt invocation "
+                 "| new cut lower bound (share of full run) | new cut: ingest, dbt, marts, publish, outside |")
+    lines.append("|" + "---|" * 8)
+    for row in rows:
+        cut_steps = ", ".join(f"{row[f'cut_{s}']:.2f}" for s in ("ingest", "dbt", "marts", "publish", "outside_steps"))
+        lines.append(f"| {row['scale']:g} | {row['screen']:.2f} | {row['landing_write']:.2f} "
+                     f"| {row['ingest_bound']:.2f} ({row['ingest_bound_vs_floor']:.2f}x) | {row['code_location']:.2f} "
+                     f"| {row['dbt_invocation']:.2f} | {row['incremental_bound']:.2f} "
+                     f"({100 * row['incremental_bound_share']:.0f}%) | {cut_steps} |")
+    lines.append(f"(ingest lower bound: floor and screen shared by {cores} cores, plus the landing write; "
+                 "new cut lower bound: code location plus one dbt invocation)")
+    if 100 in by_scale:
+        r = by_scale[100]
+        for name, bound in (("ingest_vs_floor_100", r["ingest_bound_vs_floor"]),
+                            ("incremental_share_100", r["incremental_bound_share"])):
+            target, words = TARGETS[name]
+            verdict = ("the target leaves room for the rest of the work" if bound < target
+                       else "that work alone is over the target")
+            lines.append(f"{words}: lower bound {bound:.3g} (ratio to target {bound / target:.2f}: {verdict})")
     for row in rows:
         low, high = row["end_to_end_range"]
         lines.append(f"scale {row['scale']:g}: ingest / floor = {row['ingest_vs_floor']:.2f}, "
