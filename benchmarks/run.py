@@ -174,8 +174,19 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
             "t = time.perf_counter()\n"
             "done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
             "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.returncode)\n")
-    out = subprocess.run([sys.executable, "-c", code, *command], env=env, check=True, capture_output=True, text=True)
-    seconds, rss_kb, returncode = out.stdout.split()
+    # In a process group of its own: a benchmark stopped midway stops the run's whole tree
+    # (the command, its dbt and its workers) rather than leaving it writing to the warehouse.
+    process = subprocess.Popen([sys.executable, "-c", code, *command], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate()
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
+    if process.returncode != 0:
+        raise SystemExit(f"timing {' '.join(command)} failed (exit {process.returncode}):\n{stderr[-2000:]}")
+    seconds, rss_kb, returncode = stdout.split()
     if int(returncode) != 0:
         raise SystemExit(f"{' '.join(command)} failed (exit {returncode})")
     return float(seconds), int(rss_kb) / 1024 / 1024
