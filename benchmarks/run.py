@@ -40,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DATA = ROOT / "data" / "benchmarks"
+CORES = os.cpu_count() or 1  # the ingest bound shares reading and screening among them
 
 TARGETS = {  # figure -> (target, how to read it)
     "ingest_vs_floor_100": (1.5, "ingest at scale 100 within 1.5x the floor"),
@@ -84,7 +85,12 @@ def reading_floor(inbox: Path) -> float:
         "read()\n"
         "t = time.perf_counter(); read(); print(time.perf_counter() - t)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(inbox)], check=True, capture_output=True, text=True)
+    return seconds_of(code, str(inbox))
+
+
+def seconds_of(code: str, *args: str) -> float:
+    """The seconds a Python snippet prints, run in a fresh interpreter with ``args``."""
+    out = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, check=True, capture_output=True, text=True)
     return float(out.stdout.strip())
 
 
@@ -102,8 +108,7 @@ def screen_floor(inbox: Path) -> float:
         "screen()\n"
         "t = time.perf_counter(); screen(); print(time.perf_counter() - t)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(inbox)], cwd=ROOT, check=True, capture_output=True, text=True)
-    return float(out.stdout.strip())
+    return seconds_of(code, str(inbox))
 
 
 def landing_write_floor(warehouse: Path, work: Path) -> float:
@@ -123,11 +128,9 @@ def landing_write_floor(warehouse: Path, work: Path) -> float:
     )
     scratch = work / "landing_write_floor.duckdb"
     try:
-        out = subprocess.run([sys.executable, "-c", code, str(warehouse), str(scratch)], check=True,
-                             capture_output=True, text=True)
+        return seconds_of(code, str(warehouse), str(scratch))
     finally:
         scratch.unlink(missing_ok=True)
-    return float(out.stdout.strip())
 
 
 # A small seed with no tests: one dbt invocation that connects, builds a node and stops.
@@ -327,8 +330,7 @@ def measure(scale: float, with_sensor: bool, keep: bool) -> dict[str, float]:
 
 def with_ratios(figures: dict[str, float]) -> dict[str, float]:
     """The figures of one measurement and its ratios, taken within it."""
-    cores = os.cpu_count() or 1
-    ingest_bound = (figures["floor"] + figures["screen"]) / cores + figures["landing_write"]
+    ingest_bound = (figures["floor"] + figures["screen"]) / CORES + figures["landing_write"]
     cut_bound = figures["code_location"] + figures["dbt_invocation"]
     out = {**figures, "ingest_vs_floor": figures["ingest"] / figures["floor"],
            "incremental_share": figures["incremental"] / figures["end_to_end"],
@@ -370,7 +372,6 @@ def report(rows: list[dict[str, float]]) -> str:
         target, words = TARGETS[name]
         verdict = "met" if value <= target else "NOT met"
         lines.append(f"{words}: {value:.3g} (ratio to target {value / target:.2f}, {verdict})")
-    cores = os.cpu_count() or 1
     lines.append("")
     lines.append("| scale | screen | landing write | ingest lower bound (x floor) | code location | dbt invocation "
                  "| new cut lower bound (share of full run) | new cut: ingest, dbt, marts, publish, outside |")
@@ -381,7 +382,7 @@ def report(rows: list[dict[str, float]]) -> str:
                      f"| {row['ingest_bound']:.2f} ({row['ingest_bound_vs_floor']:.2f}x) | {row['code_location']:.2f} "
                      f"| {row['dbt_invocation']:.2f} | {row['incremental_bound']:.2f} "
                      f"({100 * row['incremental_bound_share']:.0f}%) | {cut_steps} |")
-    lines.append(f"(ingest lower bound: floor and screen shared by {cores} cores, plus the landing write; "
+    lines.append(f"(ingest lower bound: floor and screen shared by {CORES} cores, plus the landing write; "
                  "new cut lower bound: code location plus one dbt invocation)")
     if 100 in by_scale:
         r = by_scale[100]
