@@ -154,12 +154,12 @@ def fixed_costs(env: dict[str, str], work: Path) -> dict[str, float]:
     """What every run pays before it reads a row: loading the code location (each
     `registry run`, and each run Dagster launches, in a fresh process) and one dbt
     invocation with the arguments of a run's build, building a single seed."""
-    dbt_dir = ROOT / "dbt_project"
+    from orchestration.defs.warehouse.assets import DBT_PROJECT, dbt_args
+
     folder = work / "dbt_floor"
-    dbt = [str(BIN / "dbt"), "build", "--select", FLOOR_SEED, "--project-dir", str(dbt_dir),
-           "--profiles-dir", str(dbt_dir), "--target-path", str(folder), "--log-path", str(folder),
-           "--exclude-resource-type", "unit_test",
-           "--partial-parse-file-path", str(dbt_dir / "target" / "partial_parse.msgpack")]
+    dbt = [str(BIN / "dbt"), *dbt_args("build", folder), "--select", FLOOR_SEED,
+           "--project-dir", str(DBT_PROJECT.project_dir), "--profiles-dir", str(DBT_PROJECT.profiles_dir),
+           "--target-path", str(folder)]
     return {"code_location": best_of([sys.executable, "-c", "import orchestration.definitions"], env),
             "dbt_invocation": best_of(dbt, {**env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}, expect="TOTAL=1")}
 
